@@ -1,0 +1,42 @@
+/* dataset.h - a labelled data set in memory: a float32 row-major matrix X
+ * (n x d) with pixels scaled to [0,1], and integer labels y in
+ * [0, n_classes). Also the lookup from a --data argument (a known name, an
+ * IDX folder or a CSV file) to a train and a test set. */
+#ifndef NNTUNE_DATASET_H
+#define NNTUNE_DATASET_H
+
+#include "nntune/common.h"
+
+typedef struct {
+    size_t n;          /* samples */
+    size_t d;          /* features per sample */
+    int n_classes;     /* labels are in [0, n_classes) */
+    float *X;          /* (n, d) row-major, owned, 64-byte aligned */
+    int32_t *y;        /* (n), owned */
+    char source[256];  /* where it came from, for messages and reports */
+} nt_dataset;
+
+/* Allocate an n x d data set with zeroed X and y. Free with nt_dataset_free. */
+nt_status nt_dataset_alloc(size_t n, size_t d, int n_classes, nt_dataset *out);
+
+/* Free X and y and zero the struct. Safe on a zeroed or freed data set. */
+void nt_dataset_free(nt_dataset *ds);
+
+/* Per-class counts: counts[c] for c in [0, n_classes). counts is borrowed
+ * and must hold n_classes entries. */
+void nt_dataset_class_counts(const nt_dataset *ds, size_t *counts);
+
+/* Resolve a --data argument and load its train and test sets.
+ *  - "mnist", "fashion-mnist": the folder of that name under $NNTUNE_DATA,
+ *    then under ./data/ (as written by `make setup`).
+ *  - a folder: train-images-idx3-ubyte, train-labels-idx1-ubyte,
+ *    t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each raw or with .gz.
+ *  - a .csv file: the training set; the test set is `test_path` if given,
+ *    else the file with "train" replaced by "test" if it exists; otherwise
+ *    NT_ERR_ARG telling the user to pass a test file.
+ * `test_path` may be NULL. On failure both outputs are left zeroed and a
+ * message names the file and the problem. */
+nt_status nt_data_open(const char *spec, const char *test_path,
+                       nt_dataset *train, nt_dataset *test);
+
+#endif

@@ -1,0 +1,45 @@
+/* optim.h - optimizers over a flat parameter block: SGD with (Nesterov)
+ * momentum, and Adam. They own their state (velocity, moments), sized once.
+ *
+ * SGD (PyTorch convention):  v = mu*v + g;  p -= lr * v
+ *   Nesterov:                v = mu*v + g;  p -= lr * (g + mu*v)
+ * Adam (Kingma & Ba 2015, Alg. 1): m = b1*m + (1-b1)*g;
+ *   v = b2*v + (1-b2)*g^2;  p -= lr * mhat / (sqrt(vhat) + eps),
+ *   mhat = m/(1-b1^t), vhat = v/(1-b2^t). */
+#ifndef NNTUNE_OPTIM_H
+#define NNTUNE_OPTIM_H
+
+#include "nntune/common.h"
+
+typedef enum { NT_OPT_SGD = 0, NT_OPT_ADAM = 1 } nt_opt_kind;
+
+typedef struct {
+    nt_opt_kind kind;
+    float momentum;  /* SGD: 0 for plain SGD; default 0.9 */
+    bool nesterov;   /* SGD only */
+    float beta1;     /* Adam, default 0.9 */
+    float beta2;     /* Adam, default 0.999 */
+    float eps;       /* Adam, default 1e-8 */
+} nt_opt_config;
+
+typedef struct {
+    nt_opt_config cfg;
+    size_t n;
+    float *m;   /* (n) velocity (SGD) or first moment (Adam), owned */
+    float *v;   /* (n) second moment (Adam only), owned */
+    long t;     /* steps taken */
+} nt_optim;
+
+/* Defaults for a kind: the values given above. */
+nt_opt_config nt_opt_defaults(nt_opt_kind kind);
+nt_status nt_optim_init(const nt_opt_config *cfg, size_t n, nt_optim *out);
+void nt_optim_free(nt_optim *o);
+/* Zero the state (t = 0), e.g. before training again from new weights. */
+void nt_optim_reset(nt_optim *o);
+/* One update of params (n) from grads (n) at learning rate lr. */
+void nt_optim_step(nt_optim *o, float *params, const float *grads, float lr);
+
+const char *nt_opt_name(nt_opt_kind k);   /* "sgd", "adam" */
+int nt_opt_parse(const char *s);          /* -1 if unknown */
+
+#endif

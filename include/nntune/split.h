@@ -1,0 +1,70 @@
+/* split.h - index views over a data set, shuffles, stratified train /
+ * validation splits and stratified k-fold. Nothing here copies X: a view is
+ * a borrowed data set plus a borrowed list of row indices.
+ *
+ * Stratified: each part keeps the class proportions of the whole, up to
+ * rounding (per class, the counts of two folds differ by at most one). */
+#ifndef NNTUNE_SPLIT_H
+#define NNTUNE_SPLIT_H
+
+#include "nntune/dataset.h"
+#include "nntune/rng.h"
+
+/* An owned list of row indices. */
+typedef struct {
+    size_t *i;
+    size_t n;
+} nt_index;
+
+/* A view: rows idx[0..n) of ds, or rows 0..n-1 if idx is NULL.
+ * Borrows both ds and idx. */
+typedef struct {
+    const nt_dataset *ds;
+    const size_t *idx;
+    size_t n;
+} nt_view;
+
+void nt_index_free(nt_index *ix);
+/* 0, 1, ..., n-1 */
+nt_status nt_index_range(size_t n, nt_index *out);
+/* A copy of a view's row indices (absolute rows of the data set). */
+nt_status nt_index_of_view(const nt_view *v, nt_index *out);
+
+nt_view nt_view_all(const nt_dataset *ds);
+nt_view nt_view_of(const nt_dataset *ds, const nt_index *ix);
+/* Row k of the view (an absolute row number of v->ds). */
+static inline size_t nt_view_row(const nt_view *v, size_t k)
+{
+    return v->idx ? v->idx[k] : k;
+}
+
+/* Copy rows order[start .. start+count) of the view into contiguous buffers:
+ * X is (count, d), y is (count). `order` holds positions in the view
+ * (0..v->n-1), or is NULL for the view's own order. This is the one copy a
+ * trainer makes per batch, into buffers it allocated once. */
+void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
+                    size_t count, float *X, int32_t *y);
+
+/* Stratified split of a view: about val_frac of each class goes to `val`,
+ * the rest to `train`, chosen by `rng`. Indices are absolute rows of
+ * v->ds. 0 < val_frac < 1; every class with at least 2 samples gets at least
+ * one in each part. */
+nt_status nt_split_stratified(const nt_view *v, double val_frac, nt_rng *rng,
+                              nt_index *train, nt_index *val);
+
+/* Stratified k-fold over a view. Fold f's validation part is val[f]; its
+ * training part train[f] is every other row of the view. Every row of the
+ * view is in exactly one validation part. 2 <= k <= smallest class count,
+ * else NT_ERR_ARG with a message giving k and the smallest class. */
+typedef struct {
+    int k;
+    nt_index *train; /* k owned index lists */
+    nt_index *val;   /* k owned index lists */
+} nt_kfold;
+
+nt_status nt_kfold_make(const nt_view *v, int k, nt_rng *rng, nt_kfold *out);
+void nt_kfold_free(nt_kfold *kf);
+nt_view nt_kfold_train(const nt_kfold *kf, const nt_view *v, int fold);
+nt_view nt_kfold_val(const nt_kfold *kf, const nt_view *v, int fold);
+
+#endif

@@ -1,0 +1,204 @@
+/* dataset.c - the in-memory data set and the --data lookup (known name,
+ * IDX folder or CSV file) to a train and a test set. */
+#include "nntune/dataset.h"
+#include "nntune/csv.h"
+#include "nntune/idx.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+nt_status nt_dataset_alloc(size_t n, size_t d, int n_classes, nt_dataset *out)
+{
+    assert(out && n_classes >= 0);
+    memset(out, 0, sizeof *out);
+    if (d != 0 && n > SIZE_MAX / sizeof(float) / d) {
+        nt_errorf("dataset: %zu x %zu floats overflow size_t", n, d);
+        return NT_ERR_NOMEM;
+    }
+    out->X = nt_alloc(n * d * sizeof(float));
+    out->y = nt_alloc(n * sizeof(int32_t));
+    if (!out->X || !out->y) {
+        nt_errorf("dataset: cannot allocate %zu x %zu floats (%.1f MB)", n, d,
+                  (double)(n * d * sizeof(float)) / 1e6);
+        nt_dataset_free(out);
+        return NT_ERR_NOMEM;
+    }
+    out->n = n;
+    out->d = d;
+    out->n_classes = n_classes;
+    return NT_OK;
+}
+
+void nt_dataset_free(nt_dataset *ds)
+{
+    if (!ds) return;
+    nt_free(ds->X);
+    nt_free(ds->y);
+    memset(ds, 0, sizeof *ds);
+}
+
+void nt_dataset_class_counts(const nt_dataset *ds, size_t *counts)
+{
+    assert(ds && counts);
+    memset(counts, 0, (size_t)ds->n_classes * sizeof *counts);
+    for (size_t i = 0; i < ds->n; i++) {
+        assert(ds->y[i] >= 0 && ds->y[i] < ds->n_classes);
+        counts[ds->y[i]]++;
+    }
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+static bool ends_with_ci(const char *s, const char *suffix)
+{
+    size_t ls = strlen(s), lx = strlen(suffix);
+    return ls >= lx && strcasecmp(s + ls - lx, suffix) == 0;
+}
+
+/* Path of `base` in `dir`, raw or .gz, into buf[PATH_LEN]. */
+enum { PATH_LEN = 4096 };
+
+static nt_status find_idx_file(const char *dir, const char *base, char *buf)
+{
+    int len = snprintf(buf, PATH_LEN, "%s/%s", dir, base);
+    if (len < 0 || len + 4 >= PATH_LEN) {
+        nt_errorf("%s: path too long", dir);
+        return NT_ERR_ARG;
+    }
+    if (is_file(buf)) return NT_OK;
+    strcat(buf, ".gz");
+    if (is_file(buf)) return NT_OK;
+    nt_errorf("%s: missing %s (or %s.gz)", dir, base, base);
+    return NT_ERR_IO;
+}
+
+static nt_status open_idx_folder(const char *dir, nt_dataset *train,
+                                 nt_dataset *test)
+{
+    static const char *const names[4] = {
+        "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    char paths[4][PATH_LEN];
+    for (int i = 0; i < 4; i++) {
+        nt_status rc = find_idx_file(dir, names[i], paths[i]);
+        if (rc != NT_OK) return rc;
+    }
+    nt_status rc = nt_idx_load(paths[0], paths[1], 10, train);
+    if (rc != NT_OK) return rc;
+    rc = nt_idx_load(paths[2], paths[3], 10, test);
+    if (rc != NT_OK) return rc;
+    if (train->d != test->d) {
+        nt_errorf("%s: %zu features per image, but %s has %zu", paths[0],
+                  train->d, paths[2], test->d);
+        return NT_ERR_MISMATCH;
+    }
+    return NT_OK;
+}
+
+/* The test file next to a training CSV: the last "train" in the file name
+ * (not the folder) replaced by "test". False if there is none. */
+static bool guess_test_csv(const char *train_path, char *buf)
+{
+    const char *slash = strrchr(train_path, '/');
+    const char *name = slash ? slash + 1 : train_path;
+    const char *hit = NULL;
+    for (const char *p = strstr(name, "train"); p; p = strstr(p + 1, "train"))
+        hit = p;
+    if (!hit) return false;
+    int len = snprintf(buf, PATH_LEN, "%.*s%s%s", (int)(hit - train_path),
+                       train_path, "test", hit + 5);
+    return len > 0 && len < PATH_LEN;
+}
+
+static nt_status open_csv(const char *path, const char *test_path,
+                          nt_dataset *train, nt_dataset *test)
+{
+    char guess[PATH_LEN];
+    if (!test_path) {
+        bool named = guess_test_csv(path, guess);
+        if (!named || !is_file(guess)) {
+            nt_errorf("%s: no test set found%s%s; pass a test CSV file",
+                      path, named ? " at " : "", named ? guess : "");
+            return NT_ERR_ARG;
+        }
+        test_path = guess;
+    }
+    nt_status rc = nt_csv_load(path, 0, train);
+    if (rc != NT_OK) return rc;
+    rc = nt_csv_load(test_path, train->n_classes, test);
+    if (rc != NT_OK) return rc;
+    if (train->d != test->d) {
+        nt_errorf("%s: %zu features per row, but %s has %zu", path, train->d,
+                  test_path, test->d);
+        return NT_ERR_MISMATCH;
+    }
+    return NT_OK;
+}
+
+static nt_status open_known(const char *name, nt_dataset *train,
+                            nt_dataset *test)
+{
+    char env_dir[PATH_LEN] = "", local_dir[PATH_LEN];
+    const char *root = getenv("NNTUNE_DATA");
+    if (root && root[0]) {
+        snprintf(env_dir, sizeof env_dir, "%s/%s", root, name);
+        if (is_dir(env_dir)) return open_idx_folder(env_dir, train, test);
+    }
+    snprintf(local_dir, sizeof local_dir, "./data/%s", name);
+    if (is_dir(local_dir)) return open_idx_folder(local_dir, train, test);
+    nt_errorf("%s: data not found in %s%s%s (run `make setup` to fetch it)",
+              name, env_dir, env_dir[0] ? " or " : "", local_dir);
+    return NT_ERR_IO;
+}
+
+nt_status nt_data_open(const char *spec, const char *test_path,
+                       nt_dataset *train, nt_dataset *test)
+{
+    assert(spec && train && test);
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    if (test_path && !test_path[0]) test_path = NULL;
+
+    nt_status rc;
+    bool known = strcmp(spec, "mnist") == 0 || strcmp(spec, "fashion-mnist") == 0;
+    if (test_path && (known || is_dir(spec))) {
+        nt_errorf("%s: a separate test file applies only to CSV data "
+                  "(got %s)", spec, test_path);
+        return NT_ERR_ARG;
+    }
+    if (known) {
+        rc = open_known(spec, train, test);
+    } else if (is_dir(spec)) {
+        rc = open_idx_folder(spec, train, test);
+    } else if (ends_with_ci(spec, ".csv")) {
+        rc = open_csv(spec, test_path, train, test);
+    } else if (!is_file(spec)) {
+        nt_errorf("%s: no such data set, folder or file (want mnist, "
+                  "fashion-mnist, a folder of IDX files or a .csv file)", spec);
+        rc = NT_ERR_IO;
+    } else {
+        nt_errorf("%s: not a known data format (want a folder of IDX files "
+                  "or a .csv file)", spec);
+        rc = NT_ERR_ARG;
+    }
+    if (rc != NT_OK) {
+        nt_dataset_free(train);
+        nt_dataset_free(test);
+    }
+    return rc;
+}
