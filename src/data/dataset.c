@@ -175,7 +175,8 @@ nt_status nt_data_open(const char *spec, const char *test_path,
     if (test_path && !test_path[0]) test_path = NULL;
 
     nt_status rc;
-    bool known = strcmp(spec, "mnist") == 0 || strcmp(spec, "fashion-mnist") == 0;
+    bool known =
+        strcmp(spec, "mnist") == 0 || strcmp(spec, "fashion-mnist") == 0;
     if (test_path && (known || is_dir(spec))) {
         nt_errorf("%s: a separate test file applies only to CSV data "
                   "(got %s)", spec, test_path);

@@ -25,12 +25,22 @@ typedef struct {
     size_t bytes;     // payload bytes the header promises
 } idx_file;
 
+/* zlib's message for f, without the "path: " zlib puts in front. */
+static const char *zlib_message(const idx_file *f, int *errnum)
+{
+    const char *msg = gzerror(f->gz, errnum);
+    size_t len = strlen(f->path);
+    if (strncmp(msg, f->path, len) == 0 && strncmp(msg + len, ": ", 2) == 0)
+        msg += len + 2;
+    return msg;
+}
+
 /* The status and message for a failed or short gzread, if zlib reports an
  * error; NT_OK if it was a clean end of file. */
 static nt_status gz_failure(idx_file *f)
 {
     int errnum = Z_OK;
-    const char *msg = gzerror(f->gz, &errnum);
+    const char *msg = zlib_message(f, &errnum);
     if (errnum == Z_ERRNO) {
         nt_errorf("%s: read error (%s)", f->path, strerror(errno));
         return NT_ERR_IO;
@@ -98,7 +108,8 @@ static nt_status idx_open(const char *path, uint32_t magic, idx_file *f)
         return NT_ERR_FORMAT;
     }
     if (got < 4) {
-        nt_errorf("%s: truncated header (%zu bytes, want %zu)", path, got, want);
+        nt_errorf("%s: truncated header (%zu bytes, want %zu)", path, got,
+                  want);
         return NT_ERR_FORMAT;
     }
     if (be32(head) != magic) {
@@ -109,7 +120,8 @@ static nt_status idx_open(const char *path, uint32_t magic, idx_file *f)
         return NT_ERR_FORMAT;
     }
     if (got < want) {
-        nt_errorf("%s: truncated header (%zu bytes, want %zu)", path, got, want);
+        nt_errorf("%s: truncated header (%zu bytes, want %zu)", path, got,
+                  want);
         return NT_ERR_FORMAT;
     }
     f->dims[0] = be32(head + 4);
@@ -146,8 +158,9 @@ static nt_status expect_end(idx_file *f)
         total += got;
     } while (got == sizeof extra && total < (1u << 20));
     if (total > 0) {
-        nt_errorf("%s: %s%zu bytes after the %zu the header promises", f->path,
-                  got == sizeof extra ? "over " : "", total, f->bytes);
+        nt_errorf("%s: trailing data: %s%zu bytes after the %zu the header "
+                  "promises", f->path, got == sizeof extra ? "over " : "",
+                  total, f->bytes);
         return NT_ERR_FORMAT;
     }
     return NT_OK;
@@ -156,7 +169,7 @@ static nt_status expect_end(idx_file *f)
 static nt_status truncated(const idx_file *f, size_t got)
 {
     int errnum = Z_OK;
-    const char *msg = gzerror(f->gz, &errnum);
+    const char *msg = zlib_message(f, &errnum);
     nt_errorf("%s: truncated: header promises %zu bytes of data, file holds "
               "%zu%s%s%s", f->path, f->bytes, got,
               errnum == Z_BUF_ERROR ? " (zlib: " : "",

@@ -1,0 +1,36 @@
+/* journal.h - what a study writes: the append-only journal trials.jsonl (a
+ * header line describing the study, then one JSON object per finished
+ * trial, flushed and fsynced before the next trial starts) and the table
+ * trials.csv (one row a trial, columns like scikit-learn's cv_results_).
+ * JSON goes through cJSON. */
+#ifndef NNTUNE_JOURNAL_H
+#define NNTUNE_JOURNAL_H
+
+#include <stdio.h>
+
+#include "nntune/tuner.h"
+
+typedef struct {
+    FILE *f;
+    char path[4096];
+} nt_journal;
+
+/* Create (truncate) the journal and write `header_json` (one JSON object,
+ * {"study": {...}}) as its first line. */
+nt_status nt_journal_create(const char *path, const char *header_json, nt_journal *j);
+/* Append one trial as a line, then fflush and fsync. */
+nt_status nt_journal_append(nt_journal *j, const nt_space *s, const nt_trial *t);
+/* Close; safe on a zeroed journal. */
+void nt_journal_close(nt_journal *j);
+
+/* One trial as a JSON object (the journal's line), malloc'd; NULL when out
+ * of memory. */
+char *nt_trial_to_json(const nt_space *s, const nt_trial *t);
+
+/* Write trials.csv for a study: trial, status, mean_test_score,
+ * std_test_score, rank_test_score, split<k>_test_score..., mean_fit_time,
+ * epochs, param_<name>..., reason. `metric` names the score. Atomic. */
+nt_status nt_trials_csv(const char *path, const nt_space *s, const nt_study *st,
+                        bool higher_is_better);
+
+#endif

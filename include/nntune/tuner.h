@@ -1,0 +1,81 @@
+/* tuner.h - the tuning loop: ask the strategy for a point, decode it through
+ * the space, score it with an objective, journal the result, tell the
+ * strategy; until the trial budget, the time budget, the grid or a stop
+ * request ends it. Any objective can be tuned: a cross-validated network
+ * (objective.h), a test function (testfn.h), or a caller's own C function.
+ *
+ * Scores are minimized. An objective reports a `metric` (what the user
+ * reads: accuracy, loss, a function value) and a `score` (what the strategy
+ * minimizes: 1 - accuracy, loss, the function value). */
+#ifndef NNTUNE_TUNER_H
+#define NNTUNE_TUNER_H
+
+#include <signal.h>
+
+#include "nntune/strategy.h"
+
+#define NT_MAX_FOLDS 20
+#define NT_WHY_LEN 512
+
+/* One finished (or failed) trial. */
+typedef struct {
+    int trial;                    /* 0-based */
+    double u[NT_MAX_PARAMS];      /* the point in the cube */
+    nt_assignment values;         /* decoded (labels borrowed from the space) */
+    nt_status status;             /* NT_OK, NT_ERR_NUMERIC (diverged), ... */
+    char reason[256];             /* why it failed; "" when ok */
+    double metric;                /* mean over folds of the metric */
+    double metric_std;            /* their standard deviation (0 if 1 fold) */
+    double score;                 /* what the strategy was told (minimized) */
+    int n_folds;                  /* 0 for a plain function */
+    double fold_metric[NT_MAX_FOLDS];
+    int fold_epochs[NT_MAX_FOLDS];/* early-stopping epoch of each fold */
+    int fold_ran[NT_MAX_FOLDS];   /* epochs each fold actually ran */
+    double seconds;               /* wall time of the trial */
+    double finished;              /* seconds since the study started */
+    char why[NT_WHY_LEN];         /* the strategy's reason for this point */
+} nt_trial;
+
+/* Score one point. Fill t->status/reason, metric, metric_std, score and the
+ * fold fields; the tuner fills the rest. Return NT_ERR_INTERRUPTED only if
+ * a stop request cut the trial short (it is then not recorded); any other
+ * failure belongs in t->status, and the study goes on. */
+typedef nt_status (*nt_objective_fn)(void *ctx, const nt_space *space,
+                                     nt_trial *t);
+
+/* Called after each finished trial (for progress lines and the journal). */
+typedef void (*nt_trial_fn)(const nt_trial *t, int best, void *user);
+
+typedef struct {
+    int trials;                   /* budget in trials, >= 1 */
+    double time_budget;           /* seconds; 0 = none. No trial starts after */
+    volatile sig_atomic_t *stop;  /* optional: stop when *stop != 0 */
+    int max_failures_in_row;      /* stop after this many failures; 0 = 10 */
+    nt_trial_fn on_trial;
+    void *user;
+} nt_tuner_config;
+
+/* A study: the trials in the order they finished, and the best one. */
+typedef struct {
+    nt_trial *trial;              /* (n) owned */
+    int n, cap;
+    int best;                     /* index of the best ok trial, -1 if none */
+    int failures;                 /* failed trials */
+    double seconds;
+    const char *ended;            /* why the loop ended: "trials", "time
+                                     budget", "grid exhausted", "stopped",
+                                     "too many failures" */
+} nt_study;
+
+void nt_study_free(nt_study *s);
+/* Add a finished trial (used by the loop, and to replay a journal). */
+nt_status nt_study_add(nt_study *s, const nt_trial *t);
+
+/* Run the loop. `study` may already hold trials (a resumed study): they are
+ * replayed through the strategy first (ask, then tell the recorded result)
+ * and not run again. Returns NT_OK when the loop ended normally (whatever
+ * the reason in study->ended), or an error that stopped it. */
+nt_status nt_tune(const nt_space *space, nt_strategy *st, nt_objective_fn f,
+                  void *ctx, const nt_tuner_config *cfg, nt_study *study);
+
+#endif

@@ -1,0 +1,610 @@
+/* cmd_tune.c - `nntune [tune]`: search, cross-validate, refit the best,
+ * test it once, and write the run folder. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "nntune/journal.h"
+#include "nntune/model.h"
+#include "nntune/objective.h"
+#include "nntune/testfn.h"
+
+typedef struct {
+    const char *data, *test_data, *objective, *strategy, *space_file, *out;
+    const char *params[NT_MAX_PARAMS];
+    int n_params;
+    int trials, folds, grid_points, initial_points, jobs;
+    nt_metric metric;
+    double time_budget, es_frac;
+    uint64_t seed;
+    bool json, quiet, explain, overwrite, trials_set;
+} tune_opts;
+
+enum { T_DATA = 1, T_TEST_DATA, T_OBJECTIVE, T_STRATEGY, T_SPACE, T_PARAM,
+       T_TRIALS, T_FOLDS, T_METRIC, T_GRID_POINTS, T_INITIAL, T_TIME, T_SEED,
+       T_JOBS, T_OUT, T_JSON, T_QUIET, T_EXPLAIN, T_OVERWRITE, T_ES_FRAC,
+       T_RESUME, T_HELP, T_LIST };
+
+static const struct option LONGOPTS[] = {
+    {"data", required_argument, 0, T_DATA},
+    {"test-data", required_argument, 0, T_TEST_DATA},
+    {"objective", required_argument, 0, T_OBJECTIVE},
+    {"strategy", required_argument, 0, T_STRATEGY},
+    {"space", required_argument, 0, T_SPACE},
+    {"param", required_argument, 0, T_PARAM},
+    {"trials", required_argument, 0, T_TRIALS},
+    {"folds", required_argument, 0, T_FOLDS},
+    {"metric", required_argument, 0, T_METRIC},
+    {"grid-points", required_argument, 0, T_GRID_POINTS},
+    {"initial-points", required_argument, 0, T_INITIAL},
+    {"time-budget", required_argument, 0, T_TIME},
+    {"seed", required_argument, 0, T_SEED},
+    {"jobs", required_argument, 0, T_JOBS},
+    {"out", required_argument, 0, T_OUT},
+    {"json", no_argument, 0, T_JSON},
+    {"quiet", no_argument, 0, T_QUIET},
+    {"explain", no_argument, 0, T_EXPLAIN},
+    {"overwrite", no_argument, 0, T_OVERWRITE},
+    {"es-frac", required_argument, 0, T_ES_FRAC},
+    {"resume", no_argument, 0, T_RESUME},
+    {"list-objectives", no_argument, 0, T_LIST},
+    {"help", no_argument, 0, T_HELP},
+    {0, 0, 0, 0},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "Usage: nntune [tune] --data mnist --strategy grid|random|bayes [options]\n"
+        "       nntune [tune] --objective branin --strategy bayes [options]\n"
+        "Search hyperparameters, scoring every trial by stratified k-fold\n"
+        "cross-validation on the training set; refit the best on all of it;\n"
+        "test that model once; write the run folder.\n\n"
+        "What to tune:\n"
+        "  --data NAME|PATH     mnist, fashion-mnist, an IDX folder or a CSV  [mnist]\n"
+        "  --test-data FILE     test CSV for a CSV --data\n"
+        "  --objective NAME     a test function instead of a network (see\n"
+        "                       --list-objectives); no data, no refit\n"
+        "  --space FILE         search space file            [the built-in MNIST space]\n"
+        "  --param 'LINE'       add or replace one parameter, e.g.\n"
+        "                       --param 'lr = loguniform(1e-4, 1e-1)' (repeatable)\n"
+        "How to search:\n"
+        "  --strategy NAME      grid, random or bayes                         [bayes]\n"
+        "  --trials N           trial budget                [20; grid: the whole grid]\n"
+        "  --time-budget T      start no trial after T (90s, 20m, 1.5h)        [none]\n"
+        "  --grid-points N      grid: values per real or integer range           [3]\n"
+        "  --initial-points N   bayes: space-filling design size  [2*dims+2, 5..20]\n"
+        "  --seed N             seed of the whole study                          [1]\n"
+        "How to score:\n"
+        "  --folds K            stratified cross-validation folds                [3]\n"
+        "  --metric NAME        accuracy, loss or f1 (macro)              [accuracy]\n"
+        "  --es-frac F          slice of each fold's training part watched by\n"
+        "                       early stopping; 0 turns early stopping off     [0.1]\n"
+        "  --jobs J             folds trained at once, one BLAS thread each\n"
+        "                       [min(cores, folds)]\n"
+        "Output:\n"
+        "  --out DIR            run folder                [models/DATA-STRATEGY]\n"
+        "  --overwrite          replace an existing run folder's study\n"
+        "  --explain            say why each point was chosen\n"
+        "  --json               JSON summary on stdout (progress to stderr)\n"
+        "  --quiet              no per-trial lines\n"
+        "  --help               this text\n\n"
+        "The run folder holds trials.jsonl (the journal), trials.csv, best.json,\n"
+        "space.txt and model.nnt (the refit best model).\n"
+        "Exit codes: 0 done, 1 run-time error, 2 bad option, 130 interrupted.\n");
+}
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_sigint(int sig)
+{
+    if (stop_requested) _exit(EXIT_INTERRUPTED); // second Ctrl-C: leave now
+    stop_requested = 1;
+    (void)sig;
+}
+
+static int parse_args(int argc, char **argv, tune_opts *o)
+{
+    const char *cmd = "tune";
+    memset(o, 0, sizeof *o);
+    o->data = "mnist";
+    o->strategy = "bayes";
+    o->trials = 20;
+    o->folds = 3;
+    o->grid_points = 3;
+    o->seed = 1;
+    o->es_frac = 0.1;
+    o->metric = NT_METRIC_ACCURACY;
+    int code, k;
+    optind = 1;
+    opterr = 0;
+    while ((code = getopt_long(argc, argv, "", LONGOPTS, NULL)) != -1) {
+        bool ok = true;
+        switch (code) {
+        case T_HELP: usage(stdout); return -1;
+        case T_LIST: {
+            int n;
+            const nt_testfn *all = nt_testfn_all(&n);
+            for (int i = 0; i < n; i++)
+                printf("%-16s %d-D, minimum %.6g: %s\n", all[i].name, all[i].dims,
+                       all[i].minimum, all[i].about);
+            return -1;
+        }
+        case T_DATA: o->data = optarg; break;
+        case T_TEST_DATA: o->test_data = optarg; break;
+        case T_OBJECTIVE: o->objective = optarg; break;
+        case T_STRATEGY: o->strategy = optarg; break;
+        case T_SPACE: o->space_file = optarg; break;
+        case T_PARAM:
+            if (o->n_params == NT_MAX_PARAMS)
+                return cli_usage_error(cmd, "--param: at most %d", NT_MAX_PARAMS);
+            o->params[o->n_params++] = optarg;
+            break;
+        case T_TRIALS: ok = cli_int(cmd, "trials", optarg, 1, 1000000, &o->trials);
+            o->trials_set = true; break;
+        case T_FOLDS: ok = cli_int(cmd, "folds", optarg, 2, NT_MAX_FOLDS, &o->folds); break;
+        case T_METRIC:
+            if ((k = nt_metric_parse(optarg)) < 0)
+                return cli_usage_error(cmd, "--metric: expected accuracy, loss or f1, got '%s'", optarg);
+            o->metric = (nt_metric)k;
+            break;
+        case T_GRID_POINTS: ok = cli_int(cmd, "grid-points", optarg, 2, 100, &o->grid_points); break;
+        case T_INITIAL: ok = cli_int(cmd, "initial-points", optarg, 1, 10000, &o->initial_points); break;
+        case T_TIME: ok = cli_duration(cmd, "time-budget", optarg, &o->time_budget); break;
+        case T_SEED: ok = cli_u64(cmd, "seed", optarg, &o->seed); break;
+        case T_JOBS: ok = cli_int(cmd, "jobs", optarg, 1, 256, &o->jobs); break;
+        case T_OUT: o->out = optarg; break;
+        case T_JSON: o->json = true; break;
+        case T_QUIET: o->quiet = true; break;
+        case T_EXPLAIN: o->explain = true; break;
+        case T_OVERWRITE: o->overwrite = true; break;
+        case T_ES_FRAC: ok = cli_double(cmd, "es-frac", optarg, 0, 0.5, &o->es_frac); break;
+        case T_RESUME:
+            return cli_usage_error(cmd, "--resume: resuming a study is not supported "
+                                   "yet; start a new one with --out or --overwrite");
+        default:
+            return cli_usage_error(cmd, "unknown or incomplete option '%s' (see nntune --help)",
+                                   argv[optind - 1]);
+        }
+        if (!ok) return EXIT_USAGE;
+    }
+    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (strcmp(o->strategy, "grid") && strcmp(o->strategy, "random") && strcmp(o->strategy, "bayes"))
+        return cli_usage_error(cmd, "--strategy: expected grid, random or bayes, got '%s'",
+                               o->strategy);
+    if (o->objective && (o->space_file || o->n_params))
+        return cli_usage_error(cmd, "--objective brings its own space: drop --space/--param");
+    return 0;
+}
+
+/* The search space: a test function's, or a file / the default, then the
+ * --param lines in order. */
+static int build_space(const tune_opts *o, const nt_testfn *fn, nt_space *space)
+{
+    const char *cmd = "tune";
+    if (fn) {
+        nt_testfn_space(fn, space);
+        return 0;
+    }
+    if (o->space_file) {
+        if (nt_space_load(o->space_file, space) != NT_OK)
+            return cli_usage_error(cmd, "%s", nt_last_error());
+    } else {
+        nt_space_default_mnist(space);
+    }
+    for (int i = 0; i < o->n_params; i++)
+        if (nt_space_add_line(space, o->params[i], "--param") != NT_OK)
+            return cli_usage_error(cmd, "%s", nt_last_error());
+    if (nt_objective_check_space(space) != NT_OK)
+        return cli_usage_error(cmd, "%s%s", o->space_file ? o->space_file : "", nt_last_error());
+    return 0;
+}
+
+/* State the per-trial callback needs. */
+typedef struct {
+    FILE *out;
+    const nt_space *space;
+    nt_journal journal;
+    nt_status journal_rc;
+    int trials;
+    bool quiet, explain, network;
+    nt_metric metric;
+} progress;
+
+static void on_trial(const nt_trial *t, int best, void *user)
+{
+    progress *p = user;
+    if (p->journal_rc == NT_OK) {
+        p->journal_rc = nt_journal_append(&p->journal, p->space, t);
+        if (p->journal_rc != NT_OK) {
+            fprintf(stderr, "nntune tune: %s; stopping\n", nt_last_error());
+            stop_requested = 1;
+        }
+    }
+    if (p->quiet) return;
+    FILE *f = p->out;
+    char params[1024];
+    nt_assign_format(p->space, &t->values, params, sizeof params);
+    if (p->explain && t->why[0]) fprintf(f, "  why: %s\n", t->why);
+    fprintf(f, "trial %3d/%d ", t->trial + 1, p->trials);
+    const char *mname = p->network ? nt_metric_name(p->metric) : "f";
+    if (t->status != NT_OK) {
+        fprintf(f, " %s: %s  %.1fs  %s\n", t->status == NT_ERR_NUMERIC ? "DIVERGED" : "FAILED",
+                t->reason, t->seconds, params);
+        fflush(f);
+        return;
+    }
+    if (p->network) {
+        int ep = 0;
+        for (int k = 0; k < t->n_folds; k++) ep += t->fold_ran[k];
+        fprintf(f, " %s %.4f ± %.4f [", mname, t->metric, t->metric_std);
+        for (int k = 0; k < t->n_folds; k++) fprintf(f, "%s%.4f", k ? " " : "", t->fold_metric[k]);
+        fprintf(f, "]  ep %2d  %5.1fs", t->n_folds ? (ep + t->n_folds / 2) / t->n_folds : 0,
+                t->seconds);
+    } else {
+        fprintf(f, " f %.6g", t->metric);
+    }
+    // best is an index into the study; the callback sees the trial itself
+    (void)best;
+    fprintf(f, "  %s\n", params);
+    fflush(f);
+}
+
+static double test_function_value = 0;
+
+typedef struct {
+    const nt_testfn *fn;
+} fn_ctx;
+
+static nt_status testfn_objective(void *ctx, const nt_space *space, nt_trial *t)
+{
+    fn_ctx *c = ctx;
+    t->metric = nt_testfn_eval(c->fn, space, &t->values);
+    t->metric_std = 0;
+    t->score = t->metric;
+    t->status = isfinite(t->metric) ? NT_OK : NT_ERR_NUMERIC;
+    if (t->status != NT_OK) snprintf(t->reason, sizeof t->reason, "value is %g", t->metric);
+    test_function_value = t->metric;
+    return NT_OK;
+}
+
+static char *study_header(const tune_opts *o, const nt_space *space, const char *source)
+{
+    char text[8192];
+    nt_space_format(space, text, sizeof text);
+    cJSON *h = cJSON_CreateObject();
+    cJSON *s = cJSON_AddObjectToObject(h, "study");
+    cJSON_AddStringToObject(s, "nntune", NT_VERSION);
+    cJSON_AddStringToObject(s, "strategy", o->strategy);
+    cJSON_AddNumberToObject(s, "seed", (double)o->seed);
+    if (o->objective) cJSON_AddStringToObject(s, "objective", o->objective);
+    else {
+        cJSON_AddStringToObject(s, "data", source);
+        cJSON_AddNumberToObject(s, "folds", o->folds);
+        cJSON_AddStringToObject(s, "metric", nt_metric_name(o->metric));
+        cJSON_AddNumberToObject(s, "es_frac", o->es_frac);
+    }
+    cJSON_AddNumberToObject(s, "trials", o->trials);
+    cJSON_AddNumberToObject(s, "time_budget", o->time_budget);
+    cJSON_AddNumberToObject(s, "grid_points", o->grid_points);
+    cJSON_AddNumberToObject(s, "initial_points", o->initial_points);
+    cJSON_AddStringToObject(s, "space", text);
+    time_t now = time(NULL);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    cJSON_AddStringToObject(s, "created", stamp);
+    char *out = cJSON_PrintUnformatted(h);
+    cJSON_Delete(h);
+    return out;
+}
+
+static cJSON *params_json(const nt_space *s, const nt_assignment *a)
+{
+    cJSON *p = cJSON_CreateObject();
+    for (int i = 0; i < s->n; i++) {
+        const nt_value *v = &a->v[i];
+        if (!v->active) continue;
+        if (v->label && !s->p[i].numeric) cJSON_AddStringToObject(p, s->p[i].name, v->label);
+        else cJSON_AddNumberToObject(p, s->p[i].name, v->num);
+    }
+    return p;
+}
+
+static cJSON *cv_json(const nt_trial *t, nt_metric metric)
+{
+    cJSON *cv = cJSON_CreateObject();
+    cJSON_AddStringToObject(cv, "metric", nt_metric_name(metric));
+    cJSON_AddNumberToObject(cv, "mean", t->metric);
+    cJSON_AddNumberToObject(cv, "std", t->metric_std);
+    cJSON *f = cJSON_AddArrayToObject(cv, "folds");
+    cJSON *e = cJSON_AddArrayToObject(cv, "fold_epochs");
+    for (int k = 0; k < t->n_folds; k++) {
+        cJSON_AddItemToArray(f, cJSON_CreateNumber(t->fold_metric[k]));
+        cJSON_AddItemToArray(e, cJSON_CreateNumber(t->fold_epochs[k]));
+    }
+    return cv;
+}
+
+typedef struct {
+    FILE *out;
+    int epochs;
+} refit_printer;
+
+static bool refit_epoch(const nt_epoch_stats *s, void *user)
+{
+    refit_printer *p = user;
+    fprintf(p->out, "  refit epoch %2d/%d  loss %.4f  acc %6.2f%%  lr %.2e  %5.1fs\n",
+            s->epoch, p->epochs, s->train_loss, 100 * s->train_acc, s->lr, s->seconds);
+    fflush(p->out);
+    return !stop_requested;
+}
+
+/* Refit the best trial on all training data, test it once, save it.
+ * Fills the JSON summary. Returns an exit code. */
+static int refit_and_test(const tune_opts *o, const nt_space *space, const nt_cv *cv,
+                          const nt_trial *best, const nt_dataset *train,
+                          const nt_dataset *test, const char *model_path, FILE *out,
+                          cJSON *summary)
+{
+    const char *cmd = "tune";
+    nt_arch arch = cv->base_arch;
+    nt_train_config cfg = cv->base;
+    cfg.stop = &stop_requested;
+    nt_hparams_apply(space, &best->values, &arch, &cfg);
+    cfg.epochs = nt_cv_refit_epochs(best);
+    nt_net net = {0};
+    nt_history hist = {0};
+    nt_metrics m = {0};
+    int rc = EXIT_FAIL;
+    nt_rng init_rng = nt_rng_stream(o->seed, 0x7265666974ULL), train_rng = nt_rng_stream(o->seed, 0x72656678ULL);
+    nt_view all = nt_view_all(train), tv = nt_view_all(test);
+    if (nt_net_init(&arch, cfg.batch > 256 ? cfg.batch : 256, &init_rng, &net) != NT_OK) goto fail;
+    if (!o->quiet)
+        fprintf(out, "\nrefit: trial %d's settings on all %zu training images for %d epochs "
+                "(the mean of its folds' early-stopping epochs), no early stopping\n",
+                best->trial + 1, train->n, cfg.epochs);
+    refit_printer rp = {out, cfg.epochs};
+    nt_status st = nt_train(&net, &cfg, &all, NULL, &train_rng,
+                            o->quiet ? NULL : refit_epoch, &rp, &hist);
+    if (st == NT_ERR_INTERRUPTED) { rc = cli_fail(cmd, "refit interrupted; no model saved"); goto done; }
+    if (st != NT_OK) goto fail;
+    if (nt_metrics_init(test->n_classes, &m) != NT_OK || nt_evaluate(&net, &tv, &m) != NT_OK)
+        goto fail;
+    if (!o->quiet || !o->json) {
+        fprintf(out, "\ntest set, used once: ");
+        cli_print_metrics(out, &m);
+    }
+    cJSON *meta = cJSON_CreateObject();
+    cJSON_AddStringToObject(meta, "nntune", NT_VERSION);
+    cJSON_AddStringToObject(meta, "data", train->source);
+    cJSON *hp = params_json(space, &best->values);
+    cJSON_AddNumberToObject(hp, "refit_epochs", cfg.epochs);
+    cJSON_AddItemToObject(meta, "hyperparameters", hp);
+    cJSON_AddItemToObject(meta, "cv", cv_json(best, o->metric));
+    cJSON_AddNumberToObject(meta, "test_accuracy", m.accuracy);
+    char *text = cJSON_PrintUnformatted(meta);
+    cJSON_Delete(meta);
+    st = nt_model_save(model_path, &net, text);
+    free(text);
+    if (st != NT_OK) goto fail;
+    cJSON *r = cJSON_AddObjectToObject(summary, "refit");
+    cJSON_AddNumberToObject(r, "epochs", cfg.epochs);
+    cJSON_AddNumberToObject(r, "seconds", hist.seconds);
+    cJSON_AddItemToObject(summary, "test", cli_metrics_json(&m));
+    cJSON_AddNumberToObject(summary, "test_accuracy", m.accuracy);
+    cJSON_AddNumberToObject(summary, "test_loss", m.loss);
+    cJSON_AddStringToObject(summary, "model", model_path);
+    rc = EXIT_OK;
+    goto done;
+fail:
+    rc = cli_fail(cmd, "%s", nt_last_error());
+done:
+    nt_metrics_free(&m);
+    nt_history_free(&hist);
+    nt_net_free(&net);
+    return rc;
+}
+
+static int default_jobs(int folds)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) cores = 1;
+    return (int)(cores < folds ? cores : folds);
+}
+
+int cmd_tune(int argc, char **argv)
+{
+    const char *cmd = "tune";
+    tune_opts o;
+    int prc = parse_args(argc, argv, &o);
+    if (prc != 0) return prc < 0 ? EXIT_OK : prc;
+    FILE *out = o.json ? stderr : stdout;
+
+    const nt_testfn *fn = NULL;
+    if (o.objective && !(fn = nt_testfn_find(o.objective)))
+        return cli_usage_error(cmd, "--objective: unknown test function '%s' "
+                               "(see --list-objectives)", o.objective);
+    nt_space space;
+    int rc = build_space(&o, fn, &space);
+    if (rc) return rc;
+    if (!strcmp(o.strategy, "grid") && !o.trials_set) o.trials = 1000000;
+
+    char name[256], dir[1024], path[1200];
+    cli_data_name(fn ? fn->name : o.data, name, sizeof name);
+    if (o.out) snprintf(dir, sizeof dir, "%s", o.out);
+    else snprintf(dir, sizeof dir, "models/%s-%s", name, o.strategy);
+    snprintf(path, sizeof path, "%s/trials.jsonl", dir);
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !o.overwrite)
+        return cli_usage_error(cmd, "%s already holds a study; pass --overwrite to "
+                               "replace it or --out DIR to keep it", dir);
+
+    nt_dataset train = {0}, test = {0};
+    nt_cv cv = {0};
+    nt_strategy *st = NULL;
+    nt_study study = {0};
+    progress pg = {0};
+    cJSON *summary = cJSON_CreateObject();
+    char *header = NULL;
+    fn_ctx fc = {fn};
+    rc = EXIT_FAIL;
+    if (!fn) {
+        if (!cli_load_data(cmd, o.data, o.test_data, &train, &test)) goto done;
+        cli_model_opts mo;
+        cli_model_defaults(&mo);
+        cv.train = &train;
+        cv.folds = o.folds;
+        cv.metric = o.metric;
+        cv.es_frac = o.es_frac;
+        cv.seed = o.seed;
+        cv.base_arch = mo.arch;
+        cv.base_arch.n_in = (int)train.d;
+        cv.base_arch.n_out = train.n_classes;
+        cv.base = mo.cfg;
+        cv.base.patience = 4;
+        cv.jobs = o.jobs ? o.jobs : default_jobs(o.folds);
+        cv.stop = &stop_requested;
+        if (nt_cv_init(&cv) != NT_OK) {
+            rc = cli_usage_error(cmd, "--folds: %s", nt_last_error());
+            goto done;
+        }
+        // one level of parallelism at a time: folds side by side, one BLAS
+        // thread each; or one fold at a time with BLAS's own threads
+        if (cv.jobs > 1) cli_set_threads(1);
+    }
+    nt_strategy_options so = {.grid_points = o.grid_points,
+                              .initial_points = o.initial_points,
+                              .seed = o.seed};
+    if (nt_strategy_create(o.strategy, &space, &so, &st) != NT_OK) {
+        rc = cli_usage_error(cmd, "%s", nt_last_error());
+        goto done;
+    }
+    if (!cli_make_dir(cmd, dir)) goto done;
+    header = study_header(&o, &space, fn ? fn->name : train.source);
+    if (nt_journal_create(path, header, &pg.journal) != NT_OK) goto fail;
+    {
+        char text[8192], sp[1200];
+        nt_space_format(&space, text, sizeof text);
+        snprintf(sp, sizeof sp, "%s/space.txt", dir);
+        if (nt_write_file_atomic(sp, text, strlen(text)) != NT_OK) goto fail;
+    }
+
+    long grid_n = !strcmp(o.strategy, "grid") ? nt_grid_size(&space, o.grid_points) : 0;
+    int shown = grid_n > 0 && grid_n < o.trials ? (int)grid_n : o.trials;
+    pg.out = out;
+    pg.space = &space;
+    pg.trials = shown;
+    pg.quiet = o.quiet;
+    pg.explain = o.explain;
+    pg.network = fn == NULL;
+    pg.metric = o.metric;
+    if (!o.quiet) {
+        if (fn)
+            fprintf(out, "tuning %s (%d-D, known minimum %.6g) with %s search, %d trials\n",
+                    fn->name, fn->dims, fn->minimum, o.strategy, shown);
+        else
+            fprintf(out, "tuning on %s (%zu training images) with %s search: %d trials"
+                    "%s, each scored by %d-fold stratified cross-validation (%s), "
+                    "%d fold(s) at a time\n", train.source, train.n, o.strategy, shown,
+                    o.time_budget > 0 ? " or the time budget" : "", o.folds,
+                    nt_metric_name(o.metric), cv.jobs);
+        fprintf(out, "search space (%d dimensions):\n", space.dims);
+        char text[8192];
+        nt_space_format(&space, text, sizeof text);
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+            fprintf(out, "  %s\n", line);
+        fprintf(out, "run folder: %s\n\n", dir);
+    }
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    nt_tuner_config tc = {.trials = o.trials, .time_budget = o.time_budget,
+                          .stop = &stop_requested, .on_trial = on_trial, .user = &pg};
+    nt_status ts = fn ? nt_tune(&space, st, testfn_objective, &fc, &tc, &study)
+                      : nt_tune(&space, st, nt_cv_objective, &cv, &tc, &study);
+    nt_journal_close(&pg.journal);
+    if (ts != NT_OK) goto fail;
+    if (pg.journal_rc != NT_OK) {
+        rc = cli_fail(cmd, "the journal could not be written; results are incomplete");
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/trials.csv", dir);
+    if (nt_trials_csv(path, &space, &study, o.metric != NT_METRIC_LOSS) != NT_OK) goto fail;
+
+    cJSON_AddStringToObject(summary, "strategy", o.strategy);
+    cJSON_AddNumberToObject(summary, "trials", study.n);
+    cJSON_AddNumberToObject(summary, "failed", study.failures);
+    cJSON_AddStringToObject(summary, "ended", study.ended);
+    cJSON_AddNumberToObject(summary, "search_seconds", study.seconds);
+    cJSON_AddStringToObject(summary, "run_folder", dir);
+    if (!o.quiet)
+        fprintf(out, "\n%d trials in %.1fs (%d failed); ended: %s\n", study.n, study.seconds,
+                study.failures, study.ended);
+    if (study.best < 0) {
+        rc = cli_fail(cmd, "no trial succeeded; nothing to refit (see %s/trials.csv)", dir);
+        goto done;
+    }
+    const nt_trial *best = &study.trial[study.best];
+    {
+        char params[1024];
+        nt_assign_format(&space, &best->values, params, sizeof params);
+        if (!o.quiet) {
+            if (fn)
+                fprintf(out, "best: trial %d, f = %.6g (known minimum %.6g, regret %.3g)\n  %s\n",
+                        best->trial + 1, best->metric, fn->minimum, best->metric - fn->minimum,
+                        params);
+            else
+                fprintf(out, "best: trial %d, cross-validated %s %.4f ± %.4f\n  %s\n",
+                        best->trial + 1, nt_metric_name(o.metric), best->metric,
+                        best->metric_std, params);
+        }
+        cJSON *b = cJSON_AddObjectToObject(summary, "best");
+        cJSON_AddNumberToObject(b, "trial", best->trial);
+        cJSON_AddItemToObject(b, "params", params_json(&space, &best->values));
+        if (fn) {
+            cJSON_AddNumberToObject(b, "value", best->metric);
+            cJSON_AddNumberToObject(b, "regret", best->metric - fn->minimum);
+        } else {
+            cJSON_AddItemToObject(b, "cv", cv_json(best, o.metric));
+        }
+    }
+    if (!fn) {
+        char model_path[1200];
+        snprintf(model_path, sizeof model_path, "%s/model.nnt", dir);
+        rc = refit_and_test(&o, &space, &cv, best, &train, &test, model_path, out, summary);
+        if (rc != EXIT_OK) goto done;
+        if (!o.quiet) fprintf(out, "\nmodel saved to %s\n", model_path);
+    }
+    {
+        char *text = cJSON_Print(summary);
+        snprintf(path, sizeof path, "%s/best.json", dir);
+        nt_status ws = nt_write_file_atomic(path, text, strlen(text));
+        if (ws == NT_OK && o.json) puts(text);
+        free(text);
+        if (ws != NT_OK) goto fail;
+    }
+    rc = stop_requested ? EXIT_INTERRUPTED : EXIT_OK;
+    goto done;
+fail:
+    rc = cli_fail(cmd, "%s", nt_last_error());
+done:
+    free(header);
+    cJSON_Delete(summary);
+    nt_journal_close(&pg.journal);
+    nt_study_free(&study);
+    nt_strategy_free(st);
+    nt_cv_free(&cv);
+    nt_dataset_free(&train);
+    nt_dataset_free(&test);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/* main.c - nntune's entry point: picks the subcommand. The tuner is the
+ * default: `nntune --data mnist --strategy bayes` is `nntune tune ...`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char USAGE[] =
+    "nntune - a dense-network trainer with hyperparameter tuning built in\n"
+    "\n"
+    "Usage:\n"
+    "  nntune [tune] --data mnist --strategy grid|random|bayes [options]\n"
+    "                              tune by k-fold cross-validation, refit the\n"
+    "                              best, test it once\n"
+    "  nntune train   --data mnist [options]   train one network and test it\n"
+    "  nntune eval    --model FILE --data mnist  test a saved model\n"
+    "  nntune predict --model FILE --input FILE  classify new samples\n"
+    "  nntune lr-find --data mnist [options]   learning-rate range test\n"
+    "  nntune --version | --help\n"
+    "\n"
+    "`nntune COMMAND --help` lists a command's options and their defaults.\n"
+    "Exit codes: 0 success, 1 run-time error (data, files, divergence),\n"
+    "2 bad option or argument, 130 interrupted.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(USAGE, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(USAGE, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        cli_print_version(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "predict")) return cmd_predict(argc - 1, argv + 1);
+    if (!strcmp(cmd, "lr-find")) return cmd_lr_find(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tune")) return cmd_tune(argc - 1, argv + 1);
+    if (cmd[0] == '-') return cmd_tune(argc, argv);
+    return cli_usage_error("", "unknown command '%s' (try nntune --help)", cmd);
+}

@@ -1,0 +1,50 @@
+/* dense.c - fully connected layer: y = x W^T + b, GEMMs through cblas. */
+#include "nntune/dense.h"
+
+#include <assert.h>
+#include <stddef.h>
+#include <cblas.h>
+
+void nt_bias_forward(float *restrict y, const float *restrict b, int B, int n)
+{
+    for (int r = 0; r < B; r++) {
+        float *restrict yr = y + (size_t)r * n;
+        #pragma omp simd
+        for (int j = 0; j < n; j++) yr[j] += b[j];
+    }
+}
+
+void nt_dense_forward(float *y, const float *x, const float *W, const float *b,
+                      int B, int in, int out)
+{
+    assert(y && x && W && B >= 1 && in >= 1 && out >= 1);
+    // x is (B, in), W is (out, in); y = x W^T is (B, out), then += b
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out, in,
+                1.0f, x, in, W, in, 0.0f, y, out);
+    if (b) nt_bias_forward(y, b, B, out);
+}
+
+// db (out) += column sums of dy (B, out); row by row so the inner loop is
+// contiguous and vectorizes
+static void bias_backward(float *restrict db, const float *restrict dy, int B, int out)
+{
+    for (int r = 0; r < B; r++) {
+        const float *restrict dyr = dy + (size_t)r * out;
+        #pragma omp simd
+        for (int j = 0; j < out; j++) db[j] += dyr[j];
+    }
+}
+
+void nt_dense_backward(float *dx, float *dW, float *db, const float *dy,
+                       const float *x, const float *W, int B, int in, int out)
+{
+    assert(dW && dy && x && W && B >= 1 && in >= 1 && out >= 1);
+    // dW (out, in) += dy^T (out, B) x (B, in)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B,
+                1.0f, dy, out, x, in, 1.0f, dW, in);
+    if (db) bias_backward(db, dy, B, out);
+    // dx (B, in) = dy (B, out) W (out, in)
+    if (dx)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out,
+                    1.0f, dy, out, W, in, 0.0f, dx, in);
+}

@@ -1,0 +1,74 @@
+/* dropout.c - inverted dropout with a uint8 keep mask. */
+#include "nntune/dropout.h"
+
+#include <assert.h>
+#include <string.h>
+
+// Keep when a 32-bit random draw is below (1-p) * 2^32: two draws per
+// nt_rng_u64(), so the mask costs half a generator call per value.
+static void draw_mask(uint8_t *restrict mask, size_t n, float p, nt_rng *rng)
+{
+    const uint64_t keep = (uint64_t)((1.0 - (double)p) * 4294967296.0);
+    size_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        uint64_t u = nt_rng_u64(rng);
+        mask[i] = (u & 0xffffffffu) < keep;
+        mask[i + 1] = (u >> 32) < keep;
+    }
+    if (i < n) mask[i] = (nt_rng_u64(rng) >> 32) < keep;
+}
+
+void nt_dropout_forward(float *y, uint8_t *mask, const float *x, size_t n,
+                        float p, nt_rng *rng)
+{
+    assert(p >= 0.0f && p < 1.0f);
+    if (p == 0.0f) {
+        if (y != x) memmove(y, x, n * sizeof *y);
+        return;
+    }
+    assert(mask && rng);
+    draw_mask(mask, n, p, rng);
+    const float scale = 1.0f / (1.0f - p);
+    // a multiply, not a select: a dropped NaN stays NaN (0 * NaN)
+    #pragma omp simd
+    for (size_t i = 0; i < n; i++) y[i] = x[i] * ((float)mask[i] * scale);
+}
+
+void nt_dropout_backward(float *dx, const float *dy, const uint8_t *mask,
+                         size_t n, float p)
+{
+    assert(p >= 0.0f && p < 1.0f);
+    const float scale = 1.0f / (1.0f - p);
+    #pragma omp simd
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * ((float)mask[i] * scale);
+}
+
+void nt_dropout_act_backward(float *dx, const float *dy, const float *yd,
+                             const uint8_t *mask, size_t n, float p, nt_act act)
+{
+    assert(p >= 0.0f && p < 1.0f);
+    const float scale = 1.0f / (1.0f - p), keep = 1.0f - p;
+    switch (act) {
+    case NT_ACT_RELU:
+        // yd > 0 exactly where kept and act(z) > 0
+        #pragma omp simd
+        for (size_t i = 0; i < n; i++) dx[i] = yd[i] > 0.0f ? dy[i] * scale : 0.0f;
+        break;
+    case NT_ACT_TANH:
+        #pragma omp simd
+        for (size_t i = 0; i < n; i++) {
+            float y = yd[i] * keep;
+            dx[i] = dy[i] * ((float)mask[i] * scale) * (1.0f - y * y);
+        }
+        break;
+    case NT_ACT_SIGMOID:
+        #pragma omp simd
+        for (size_t i = 0; i < n; i++) {
+            float y = yd[i] * keep;
+            dx[i] = dy[i] * ((float)mask[i] * scale) * (y * (1.0f - y));
+        }
+        break;
+    default:
+        assert(!"unknown activation");
+    }
+}

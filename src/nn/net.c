@@ -1,0 +1,269 @@
+/* net.c - dense feed-forward classifier: parameters, workspace, forward,
+ * backward.
+ *
+ * Workspace shapes (L = n_layers, B_max = max_batch, out_l = layer l's out):
+ *   act[l+1]   (B_max, out_l)  layer l's output after activation and dropout
+ *   act[L]     (B_max, n_out)  softmax probabilities, followed in the same
+ *                              allocation by the logits (B_max, n_out): the
+ *                              loss is computed from logits by log-sum-exp
+ *   mask[l]    (B_max, out_l)  uint8 keep masks, only when dropout > 0; mask[0]
+ *                              has one extra trailing byte set to 1 when the
+ *                              last forward drew masks (train) and 0 when it
+ *                              did not, so backward knows whether to apply them
+ *   delta[0,1] (B_max, widest) gradients flowing down, ping-ponged; widest is
+ *                              the largest layer output (the input layer's dx
+ *                              is never computed)
+ */
+#include "nntune/net.h"
+
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+
+#include "nntune/activation.h"
+#include "nntune/dense.h"
+#include "nntune/dropout.h"
+#include "nntune/loss.h"
+
+nt_status nt_arch_check(const nt_arch *a)
+{
+    assert(a);
+    if (a->n_in < 1) {
+        nt_errorf("arch: n_in = %d, must be >= 1", a->n_in);
+        return NT_ERR_ARG;
+    }
+    if (a->n_out < 1) {
+        nt_errorf("arch: n_out = %d, must be >= 1", a->n_out);
+        return NT_ERR_ARG;
+    }
+    if (a->n_hidden < 0 || a->n_hidden > NT_MAX_HIDDEN) {
+        nt_errorf("arch: n_hidden = %d, must be in [0, %d]", a->n_hidden, NT_MAX_HIDDEN);
+        return NT_ERR_ARG;
+    }
+    for (int i = 0; i < a->n_hidden; i++) {
+        if (a->hidden[i] < 1) {
+            nt_errorf("arch: hidden[%d] = %d, must be >= 1", i, a->hidden[i]);
+            return NT_ERR_ARG;
+        }
+    }
+    if ((unsigned)a->act > NT_ACT_SIGMOID) {
+        nt_errorf("arch: act = %d, not an activation", (int)a->act);
+        return NT_ERR_ARG;
+    }
+    if (!(a->dropout >= 0.0f && a->dropout < 1.0f)) {  // also refuses NaN
+        nt_errorf("arch: dropout = %g, must be in [0, 1)", (double)a->dropout);
+        return NT_ERR_ARG;
+    }
+    return NT_OK;
+}
+
+static int layer_in(const nt_arch *a, int l) { return l == 0 ? a->n_in : a->hidden[l - 1]; }
+static int layer_out(const nt_arch *a, int l) { return l == a->n_hidden ? a->n_out : a->hidden[l]; }
+
+size_t nt_arch_n_params(const nt_arch *a)
+{
+    size_t n = 0;
+    for (int l = 0; l <= a->n_hidden; l++)
+        n += (size_t)layer_out(a, l) * layer_in(a, l) + (size_t)layer_out(a, l);
+    return n;
+}
+
+void nt_net_free(nt_net *net)
+{
+    if (!net) return;
+    nt_free(net->params);
+    nt_free(net->grads);
+    for (int i = 0; i < NT_MAX_HIDDEN + 2; i++) nt_free(net->act[i]);
+    for (int i = 0; i < NT_MAX_HIDDEN; i++) nt_free(net->mask[i]);
+    nt_free(net->delta[0]);
+    nt_free(net->delta[1]);
+    memset(net, 0, sizeof *net);
+}
+
+// He normal (He et al. 2015) for ReLU layers, Glorot uniform (Glorot &
+// Bengio 2010) for tanh/sigmoid layers and the softmax output layer
+static void init_layer(float *W, const nt_layer *ly, bool he, nt_rng *rng)
+{
+    size_t n = (size_t)ly->out * ly->in;
+    if (he) {
+        double std = sqrt(2.0 / ly->in);
+        for (size_t i = 0; i < n; i++) W[i] = (float)(std * nt_rng_normal(rng));
+    } else {
+        double lim = sqrt(6.0 / (ly->in + ly->out));
+        for (size_t i = 0; i < n; i++) W[i] = (float)(lim * (2.0 * nt_rng_uniform(rng) - 1.0));
+    }
+}
+
+static nt_status alloc_workspace(nt_net *n)
+{
+    const nt_arch *a = &n->arch;
+    size_t B = (size_t)n->max_batch, widest = 0;
+    for (int l = 0; l < n->n_layers; l++) {
+        size_t out = (size_t)n->layer[l].out;
+        if (out > widest) widest = out;
+        // the last layer also holds the logits after the probabilities
+        size_t rows = l == n->n_layers - 1 ? 2 * B : B;
+        if (!(n->act[l + 1] = nt_alloc(rows * out * sizeof(float)))) return NT_ERR_NOMEM;
+        if (l < a->n_hidden && a->dropout > 0.0f) {
+            size_t extra = l == 0 ? 1 : 0;  // "masks drawn" flag, see top
+            if (!(n->mask[l] = nt_alloc(B * out + extra))) return NT_ERR_NOMEM;
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (!(n->delta[i] = nt_alloc(B * widest * sizeof(float)))) return NT_ERR_NOMEM;
+    return NT_OK;
+}
+
+nt_status nt_net_init(const nt_arch *a, int max_batch, nt_rng *rng, nt_net *out)
+{
+    assert(a && rng && out);
+    memset(out, 0, sizeof *out);
+    nt_status rc = nt_arch_check(a);
+    if (rc != NT_OK) return rc;
+    if (max_batch < 1) {
+        nt_errorf("net: max_batch = %d, must be >= 1", max_batch);
+        return NT_ERR_ARG;
+    }
+    nt_net n = {0};
+    n.arch = *a;
+    n.n_layers = a->n_hidden + 1;
+    n.max_batch = max_batch;
+    size_t off = 0;
+    for (int l = 0; l < n.n_layers; l++) {
+        nt_layer *ly = &n.layer[l];
+        ly->in = layer_in(a, l);
+        ly->out = layer_out(a, l);
+        ly->w = off;
+        off += (size_t)ly->out * ly->in;
+        ly->b = off;
+        off += (size_t)ly->out;
+    }
+    n.n_params = off;
+    n.params = nt_alloc(off * sizeof(float));  // zeroed: biases start at 0
+    n.grads = nt_alloc(off * sizeof(float));
+    rc = n.params && n.grads ? alloc_workspace(&n) : NT_ERR_NOMEM;
+    if (rc != NT_OK) {
+        nt_errorf("net: out of memory for %zu parameters, max_batch %d", off, max_batch);
+        nt_net_free(&n);
+        return rc;
+    }
+    for (int l = 0; l < n.n_layers; l++) {
+        bool he = a->act == NT_ACT_RELU && l < a->n_hidden;
+        init_layer(n.params + n.layer[l].w, &n.layer[l], he, rng);
+    }
+    *out = n;
+    return NT_OK;
+}
+
+static float *logits_of(const nt_net *net)
+{
+    return net->act[net->n_layers] + (size_t)net->max_batch * net->arch.n_out;
+}
+
+static uint8_t *drawn_flag(const nt_net *net)
+{
+    return net->mask[0] + (size_t)net->max_batch * net->layer[0].out;
+}
+
+const float *nt_net_forward(nt_net *net, const float *x, int B, bool train,
+                            nt_rng *rng)
+{
+    assert(net && net->params && x && B >= 1 && B <= net->max_batch);
+    const nt_arch *a = &net->arch;
+    const bool drop = train && a->dropout > 0.0f;
+    assert(!drop || rng);
+    net->input = x;
+    net->last_batch = B;
+    const float *in = x;
+    for (int l = 0; l < a->n_hidden; l++) {
+        const nt_layer *ly = &net->layer[l];
+        float *y = net->act[l + 1];
+        nt_dense_forward(y, in, net->params + ly->w, NULL, B, ly->in, ly->out);
+        nt_bias_act_forward(y, net->params + ly->b, B, ly->out, a->act);
+        if (drop)
+            nt_dropout_forward(y, net->mask[l], y, (size_t)B * ly->out, a->dropout, rng);
+        in = y;
+    }
+    if (a->n_hidden > 0 && a->dropout > 0.0f) *drawn_flag(net) = drop;
+    const nt_layer *ly = &net->layer[a->n_hidden];
+    float *logits = logits_of(net), *probs = net->act[net->n_layers];
+    nt_dense_forward(logits, in, net->params + ly->w, net->params + ly->b,
+                     B, ly->in, ly->out);
+    nt_softmax_forward(probs, logits, B, ly->out);
+    return probs;
+}
+
+// grads = the L2 term (l2 * W on weights, 0 on biases), so the layer
+// backwards can simply accumulate on top of it
+static void start_grads(nt_net *net, float l2)
+{
+    for (int l = 0; l < net->n_layers; l++) {
+        const nt_layer *ly = &net->layer[l];
+        size_t nw = (size_t)ly->out * ly->in;
+        float *restrict g = net->grads + ly->w;
+        const float *restrict w = net->params + ly->w;
+        if (l2 != 0.0f)
+            #pragma omp simd
+            for (size_t i = 0; i < nw; i++) g[i] = l2 * w[i];
+        else
+            memset(g, 0, nw * sizeof *g);
+        memset(net->grads + ly->b, 0, (size_t)ly->out * sizeof(float));
+    }
+}
+
+float nt_net_backward(nt_net *net, const int32_t *y, int B, float l2)
+{
+    assert(net && y && net->input && B == net->last_batch);
+    const nt_arch *a = &net->arch;
+    const int L = net->n_layers;
+    const float *logits = logits_of(net), *probs = net->act[L];
+    float loss = nt_ce_loss(logits, y, B, a->n_out);
+
+    start_grads(net, l2);
+    float *d = net->delta[0], *dnext = net->delta[1];
+    nt_softmax_ce_backward(d, probs, y, B, a->n_out);
+    const bool drop = a->n_hidden > 0 && a->dropout > 0.0f && *drawn_flag(net);
+    for (int l = L - 1; l >= 0; l--) {
+        const nt_layer *ly = &net->layer[l];
+        const float *x = l == 0 ? net->input : net->act[l];
+        float *dx = l == 0 ? NULL : dnext;
+        nt_dense_backward(dx, net->grads + ly->w, net->grads + ly->b, d, x,
+                          net->params + ly->w, B, ly->in, ly->out);
+        if (l == 0) break;
+        // dx is dL/d(output of hidden layer l-1): back through its dropout
+        // and activation, in place
+        size_t n = (size_t)B * ly->in;
+        if (drop)
+            nt_dropout_act_backward(dx, dx, net->act[l], net->mask[l - 1], n,
+                                    a->dropout, a->act);
+        else
+            nt_act_backward(dx, dx, net->act[l], n, a->act);
+        dnext = d;
+        d = dx;
+    }
+    return loss;
+}
+
+void nt_net_copy_params(nt_net *dst, const nt_net *src)
+{
+    assert(dst && src && dst->n_params == src->n_params);
+    assert(dst->arch.n_in == src->arch.n_in && dst->arch.n_out == src->arch.n_out &&
+           dst->arch.n_hidden == src->arch.n_hidden);
+    if (dst != src) memcpy(dst->params, src->params, src->n_params * sizeof(float));
+}
+
+static const char *const act_names[] = {"relu", "tanh", "sigmoid"};
+
+const char *nt_act_name(nt_act a)
+{
+    return (unsigned)a <= NT_ACT_SIGMOID ? act_names[a] : "?";
+}
+
+int nt_act_parse(const char *s)
+{
+    if (!s) return -1;
+    for (int i = 0; i <= NT_ACT_SIGMOID; i++)
+        if (strcasecmp(s, act_names[i]) == 0) return i;
+    return -1;
+}

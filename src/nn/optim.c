@@ -1,0 +1,197 @@
+/* optim.c - SGD with (Nesterov) momentum in PyTorch's convention, and Adam. */
+#include "nntune/optim.h"
+
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+
+nt_opt_config nt_opt_defaults(nt_opt_kind kind)
+{
+    return (nt_opt_config){
+        .kind = kind, .momentum = 0.9f, .nesterov = false,
+        .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+    };
+}
+
+static nt_status check_config(const nt_opt_config *c)
+{
+    if (c->kind != NT_OPT_SGD && c->kind != NT_OPT_ADAM) {
+        nt_errorf("optimizer: kind = %d, not an optimizer", (int)c->kind);
+        return NT_ERR_ARG;
+    }
+    if (c->kind == NT_OPT_SGD) {
+        if (!(c->momentum >= 0.0f && c->momentum < 1.0f)) {
+            nt_errorf("optimizer: momentum = %g, must be in [0, 1)", (double)c->momentum);
+            return NT_ERR_ARG;
+        }
+        if (c->nesterov && c->momentum == 0.0f) {
+            nt_errorf("optimizer: nesterov needs momentum > 0 (momentum = 0)");
+            return NT_ERR_ARG;
+        }
+        return NT_OK;
+    }
+    if (!(c->beta1 >= 0.0f && c->beta1 < 1.0f)) {
+        nt_errorf("optimizer: beta1 = %g, must be in [0, 1)", (double)c->beta1);
+        return NT_ERR_ARG;
+    }
+    if (!(c->beta2 >= 0.0f && c->beta2 < 1.0f)) {
+        nt_errorf("optimizer: beta2 = %g, must be in [0, 1)", (double)c->beta2);
+        return NT_ERR_ARG;
+    }
+    if (!(c->eps > 0.0f && isfinite(c->eps))) {
+        nt_errorf("optimizer: eps = %g, must be > 0", (double)c->eps);
+        return NT_ERR_ARG;
+    }
+    return NT_OK;
+}
+
+nt_status nt_optim_init(const nt_opt_config *cfg, size_t n, nt_optim *out)
+{
+    assert(cfg && out);
+    memset(out, 0, sizeof *out);
+    nt_status rc = check_config(cfg);
+    if (rc != NT_OK) return rc;
+    nt_optim o = {.cfg = *cfg, .n = n};
+    bool need_m = cfg->kind == NT_OPT_ADAM || cfg->momentum > 0.0f;
+    bool need_v = cfg->kind == NT_OPT_ADAM;
+    if ((need_m && !(o.m = nt_alloc(n * sizeof(float)))) ||
+        (need_v && !(o.v = nt_alloc(n * sizeof(float))))) {
+        nt_errorf("optimizer: out of memory for state of %zu parameters", n);
+        nt_optim_free(&o);
+        return NT_ERR_NOMEM;
+    }
+    *out = o;
+    return NT_OK;
+}
+
+void nt_optim_free(nt_optim *o)
+{
+    if (!o) return;
+    nt_free(o->m);
+    nt_free(o->v);
+    memset(o, 0, sizeof *o);
+}
+
+void nt_optim_reset(nt_optim *o)
+{
+    assert(o);
+    if (o->m) memset(o->m, 0, o->n * sizeof(float));
+    if (o->v) memset(o->v, 0, o->n * sizeof(float));
+    o->t = 0;
+}
+
+// SGD, PyTorch convention: v = mu*v + g; p -= lr*v (Nesterov: p -= lr*(g + mu*v)).
+// v starts at 0, so the first step gives v = g as PyTorch's buffer does.
+static void sgd_step(nt_optim *o, float *restrict p, const float *restrict g, float lr)
+{
+    const size_t n = o->n;
+    const float mu = o->cfg.momentum;
+    float *restrict v = o->m;
+    if (!v) {
+        #pragma omp simd
+        for (size_t i = 0; i < n; i++) p[i] -= lr * g[i];
+    } else if (o->cfg.nesterov) {
+        #pragma omp simd
+        for (size_t i = 0; i < n; i++) {
+            v[i] = mu * v[i] + g[i];
+            p[i] -= lr * (g[i] + mu * v[i]);
+        }
+    } else {
+        #pragma omp simd
+        for (size_t i = 0; i < n; i++) {
+            v[i] = mu * v[i] + g[i];
+            p[i] -= lr * v[i];
+        }
+    }
+}
+
+// Adam: Kingma & Ba 2015, Alg. 1, with mhat = m/(1-b1^t), vhat = v/(1-b2^t)
+// and eps added to sqrt(vhat). One element; the vector loops below do the
+// same operations in the same order.
+static inline void adam_one(float *p, float *m, float *v, float g, float b1,
+                            float b2, float c1, float c2, float lr, float eps)
+{
+    *m = b1 * *m + (1.0f - b1) * g;
+    *v = b2 * *v + (1.0f - b2) * (g * g);
+    *p -= lr * (*m * c1) / (sqrtf(*v * c2) + eps);
+}
+
+// sqrtf() may set errno, so without -fno-math-errno (which the build does
+// not use) gcc will not vectorize a loop that calls it; the sqrt
+// instruction itself is exact, so spell the loop out with intrinsics.
+#if defined(__AVX512F__) || defined(__AVX__)
+#include <immintrin.h>
+#endif
+#if defined(__AVX512F__)
+#define VW 16
+#define vf __m512
+#define vset _mm512_set1_ps
+#define vload _mm512_loadu_ps
+#define vstore _mm512_storeu_ps
+#define vadd _mm512_add_ps
+#define vsub _mm512_sub_ps
+#define vmul _mm512_mul_ps
+#define vdiv _mm512_div_ps
+#define vsqrt _mm512_sqrt_ps
+#elif defined(__AVX__)
+#define VW 8
+#define vf __m256
+#define vset _mm256_set1_ps
+#define vload _mm256_loadu_ps
+#define vstore _mm256_storeu_ps
+#define vadd _mm256_add_ps
+#define vsub _mm256_sub_ps
+#define vmul _mm256_mul_ps
+#define vdiv _mm256_div_ps
+#define vsqrt _mm256_sqrt_ps
+#endif
+
+static void adam_step(nt_optim *o, float *restrict p, const float *restrict g, float lr)
+{
+    const size_t n = o->n;
+    const float b1 = o->cfg.beta1, b2 = o->cfg.beta2, eps = o->cfg.eps;
+    const float c1 = (float)(1.0 / (1.0 - pow(b1, (double)o->t)));
+    const float c2 = (float)(1.0 / (1.0 - pow(b2, (double)o->t)));
+    float *restrict m = o->m, *restrict v = o->v;
+    size_t i = 0;
+#ifdef VW
+    const vf B1 = vset(b1), B2 = vset(b2), A1 = vset(1.0f - b1), A2 = vset(1.0f - b2);
+    const vf C1 = vset(c1), C2 = vset(c2), LR = vset(lr), EPS = vset(eps);
+    for (; i + VW <= n; i += VW) {
+        vf gi = vload(g + i);
+        vf mi = vadd(vmul(B1, vload(m + i)), vmul(A1, gi));
+        vf vi = vadd(vmul(B2, vload(v + i)), vmul(A2, vmul(gi, gi)));
+        vf step = vdiv(vmul(LR, vmul(mi, C1)), vadd(vsqrt(vmul(vi, C2)), EPS));
+        vstore(m + i, mi);
+        vstore(v + i, vi);
+        vstore(p + i, vsub(vload(p + i), step));
+    }
+#endif
+    for (; i < n; i++) adam_one(p + i, m + i, v + i, g[i], b1, b2, c1, c2, lr, eps);
+}
+
+void nt_optim_step(nt_optim *o, float *params, const float *grads, float lr)
+{
+    assert(o && (o->n == 0 || (params && grads)));
+    o->t++;
+    if (o->cfg.kind == NT_OPT_ADAM)
+        adam_step(o, params, grads, lr);
+    else
+        sgd_step(o, params, grads, lr);
+}
+
+static const char *const opt_names[] = {"sgd", "adam"};
+
+const char *nt_opt_name(nt_opt_kind k)
+{
+    return (unsigned)k <= NT_OPT_ADAM ? opt_names[k] : "?";
+}
+
+int nt_opt_parse(const char *s)
+{
+    if (!s) return -1;
+    for (int i = 0; i <= NT_OPT_ADAM; i++)
+        if (strcasecmp(s, opt_names[i]) == 0) return i;
+    return -1;
+}

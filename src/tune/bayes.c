@@ -1,0 +1,609 @@
+/* bayes.c - Bayesian optimization: a Gaussian process (gp.h) on the told
+ * scores, expected improvement maximized over quasi-random candidates and
+ * refined by a local pattern search. Reference points: scikit-optimize's
+ * gp_minimize and Optuna's GPSampler.
+ *
+ * Choices made here (a learner may want to know them):
+ * - Initial design: the first n_init points known to the strategy (told
+ *   plus pending) come from a maximin Latin hypercube (the best of 32 random
+ *   ones by smallest pairwise distance), drawn once from the seed's design
+ *   stream. n_init = initial_points, or 2*dims + 2 clamped to [5, 20].
+ * - Inputs: see nt_gp_encode (reals/ints by cube coordinate, choices
+ *   one-hot; inactive parameters neutral: 0.5 or all zeros).
+ * - Kernel hyperparameters are fitted on the successful trials only, warm
+ *   started from the previous fit plus `restarts` random starts (default 2)
+ *   from the trial's stream.
+ * - Pending trials are constant liars (Ginsbourger et al. 2010): the
+ *   posterior is conditioned on each as if it scored the mean of the
+ *   successful scores, so parallel asks spread out.
+ * - Failed trials get no score at all (not 0, and no liar either: a
+ *   made-up score next to a real one forces the near noise-free model to
+ *   oscillate). They are left out of the GP, and EI is multiplied by the
+ *   chance of success (constrained EI, Gelbart et al. 2014): a second GP,
+ *   with the first one's length scales, amp 1 and noise 0.1, regresses +1
+ *   (success) / -1 (failure) over the told trials, and P(success) =
+ *   Phi(mean / sd). Near failures it falls to ~0; far from them it is the
+ *   base rate.
+ * - Acquisition: EI with xi = 0, as Optuna (xi = 0.01 score standard
+ *   deviations, skopt's default, did worse on Branin and Hartmann-6: the
+ *   fitted noise and the liars already keep it exploring), over
+ *   `candidates` (default 2048) Halton points with a random shift plus a
+ *   quarter as many Gaussian perturbations of the 5 best trials; the best 5
+ *   are refined by coordinate pattern search (choices tried option by
+ *   option, so one-hot stays valid; ints move cell by cell).
+ * - A point within 1e-6 (max norm, canonical cube point) of a told or
+ *   pending one is never proposed unless every candidate is such a point.
+ * Determinism: the design depends on the seed only; an ask draws from
+ * nt_rng_stream(seed, STREAM_ASK + trial) and the warm start depends on the
+ * previous asks, so the same ask/tell sequence gives the same points. */
+#include "nntune/gp.h"
+#include "nntune/strategy.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define STREAM_DESIGN 0x62617965ULL           /* "baye" */
+#define STREAM_ASK 0x6261796573000000ULL      /* "bayes" << 24, + trial */
+#define DUP_TOL 1e-6
+#define N_BEST 5        /* perturbed and refined starts */
+#define ENC_MAX (NT_MAX_PARAMS * NT_MAX_CHOICES)
+#define CLS_NOISE 0.1       /* success GP: noise variance (normalized) */
+
+typedef struct {
+    int trial;
+    bool ok;
+    double score;
+} record;
+
+typedef struct {
+    const nt_space *s;
+    int dims, enc;               /* cube dims, GP inputs */
+    int n_init, n_cand, restarts;
+    double *design;              /* (n_init, dims) */
+    int n_told, n_pend, cap;     /* records; cap for both lists */
+    record *told, *pend;         /* (cap) */
+    double *told_u, *pend_u;     /* (cap, dims) canonical cube points */
+    double *told_x, *pend_x;     /* (cap, enc) GP inputs */
+    double *gx, *gy;             /* (cap, enc), (cap): data handed to the GP */
+    double *cand_u, *cand_lei;   /* (n_cand + n_cand/4, dims), (same) */
+    nt_gp gp;                    /* scores of successful trials */
+    nt_gp cls;                   /* +1 success / -1 failure, all told */
+} bayes;
+
+/* ---- bookkeeping ---- */
+
+static nt_status grow(bayes *b, int need)
+{
+    if (need <= b->cap) return NT_OK;
+    int cap = b->cap ? b->cap : 32;
+    while (cap < need) cap *= 2;
+    size_t c = (size_t)cap, d = (size_t)(b->dims ? b->dims : 1);
+    size_t e = (size_t)(b->enc ? b->enc : 1);
+    record *told = nt_alloc(c * sizeof *told), *pend = nt_alloc(c * sizeof *pend);
+    double *tu = nt_alloc(c * d * sizeof *tu), *pu = nt_alloc(c * d * sizeof *pu);
+    double *tx = nt_alloc(c * e * sizeof *tx), *px = nt_alloc(c * e * sizeof *px);
+    double *gx = nt_alloc(2 * c * e * sizeof *gx), *gy = nt_alloc(2 * c * sizeof *gy);
+    if (!told || !pend || !tu || !pu || !tx || !px || !gx || !gy) {
+        nt_free(told); nt_free(pend); nt_free(tu); nt_free(pu);
+        nt_free(tx); nt_free(px); nt_free(gx); nt_free(gy);
+        nt_errorf("bayes: cannot allocate room for %d trials", cap);
+        return NT_ERR_NOMEM;
+    }
+    if (b->cap) {
+        memcpy(told, b->told, (size_t)b->n_told * sizeof *told);
+        memcpy(pend, b->pend, (size_t)b->n_pend * sizeof *pend);
+        memcpy(tu, b->told_u, (size_t)b->n_told * d * sizeof *tu);
+        memcpy(pu, b->pend_u, (size_t)b->n_pend * d * sizeof *pu);
+        memcpy(tx, b->told_x, (size_t)b->n_told * e * sizeof *tx);
+        memcpy(px, b->pend_x, (size_t)b->n_pend * e * sizeof *px);
+    }
+    nt_free(b->told); nt_free(b->pend); nt_free(b->told_u); nt_free(b->pend_u);
+    nt_free(b->told_x); nt_free(b->pend_x); nt_free(b->gx); nt_free(b->gy);
+    b->told = told; b->pend = pend; b->told_u = tu; b->pend_u = pu;
+    b->told_x = tx; b->pend_x = px; b->gx = gx; b->gy = gy;
+    b->cap = cap;
+    return NT_OK;
+}
+
+static void drop_pending(bayes *b, int trial)
+{
+    size_t d = (size_t)b->dims, e = (size_t)b->enc;
+    for (int i = 0; i < b->n_pend; i++) {
+        if (b->pend[i].trial != trial) continue;
+        int last = --b->n_pend;
+        b->pend[i] = b->pend[last];
+        memmove(b->pend_u + i * d, b->pend_u + last * d, d * sizeof(double));
+        memmove(b->pend_x + i * e, b->pend_x + last * e, e * sizeof(double));
+        i--;
+    }
+}
+
+static bool near(const double *a, const double *c, int dims)
+{
+    for (int j = 0; j < dims; j++)
+        if (fabs(a[j] - c[j]) > DUP_TOL) return false;
+    return true;
+}
+
+// 0: new; 1: a told point; 2: a pending point
+static int known(const bayes *b, const double *canon)
+{
+    size_t d = (size_t)b->dims;
+    for (int i = 0; i < b->n_pend; i++)
+        if (near(canon, b->pend_u + i * d, b->dims)) return 2;
+    for (int i = 0; i < b->n_told; i++)
+        if (near(canon, b->told_u + i * d, b->dims)) return 1;
+    return 0;
+}
+
+/* ---- design and candidates ---- */
+
+// Latin hypercube: coordinate j of point i is (perm_j(i) + U) / n.
+static void latin(nt_rng *r, int n, int dims, double *out)
+{
+    size_t perm[64];
+    for (int j = 0; j < dims; j++) {
+        for (int i = 0; i < n; i++) perm[i] = (size_t)i;
+        nt_rng_shuffle(r, perm, (size_t)n);
+        for (int i = 0; i < n; i++)
+            out[(size_t)i * dims + j] = ((double)perm[i] + nt_rng_uniform(r)) / n;
+    }
+}
+
+static double min_pair_dist2(const double *P, int n, int dims)
+{
+    double best = INFINITY;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < i; k++) {
+            double s = 0.0;
+            for (int j = 0; j < dims; j++) {
+                double t = P[(size_t)i * dims + j] - P[(size_t)k * dims + j];
+                s += t * t;
+            }
+            if (s < best) best = s;
+        }
+    return best;
+}
+
+static void maximin_design(uint64_t seed, int n, int dims, double *out,
+                           double *scratch)
+{
+    nt_rng r = nt_rng_stream(seed, STREAM_DESIGN);
+    double best = -1.0;
+    for (int t = 0; t < 32; t++) {
+        latin(&r, n, dims, scratch);
+        double m = min_pair_dist2(scratch, n, dims);
+        if (m > best) {
+            best = m;
+            memcpy(out, scratch, (size_t)n * dims * sizeof *out);
+        }
+    }
+}
+
+static const int primes[NT_MAX_PARAMS] = {
+    2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53,
+    59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131,
+};
+
+static double radical_inverse(uint64_t i, int base)
+{
+    double f = 1.0, r = 0.0;
+    while (i > 0) {
+        f /= base;
+        r += f * (double)(i % (uint64_t)base);
+        i /= (uint64_t)base;
+    }
+    return r;
+}
+
+/* ---- acquisition ---- */
+
+typedef struct {
+    double best, xi;     /* original units */
+    int n_fail;          /* failed trials: scale EI by the chance of success */
+} acq;
+
+// log Phi(z), finite far into the lower tail
+static double log_norm_cdf(double z)
+{
+    if (z > -30.0) return log(0.5 * erfc(-z / M_SQRT2));
+    // Phi(z) ~ phi(z) / -z (1 - 1/z^2) for z far below 0
+    return -0.5 * z * z - 0.5 * log(2.0 * M_PI) - log(-z) + log1p(-1.0 / (z * z));
+}
+
+// log P(success) at GP input x, from the success/failure GP
+static double log_success(bayes *b, const double *x)
+{
+    double mu, var;
+    nt_gp_predict(&b->cls, x, &mu, &var);
+    double sd = sqrt(var + CLS_NOISE * b->cls.y_std * b->cls.y_std);
+    return log_norm_cdf(mu / sd);
+}
+
+// log EI at cube point u (dims); canonical point into canon; -INFINITY for
+// a known point. mu and sd (original units) unless NULL.
+static double score_point(bayes *b, const acq *a, const double *u,
+                          double *canon, double *mu_out, double *sd_out)
+{
+    double x[ENC_MAX];
+    nt_gp_encode(b->s, u, canon, x);
+    if (known(b, canon)) return -INFINITY;
+    double mu, var;
+    nt_gp_predict(&b->gp, x, &mu, &var);
+    double sd = sqrt(var);
+    if (mu_out) *mu_out = mu;
+    if (sd_out) *sd_out = sd;
+    double lei = nt_gp_log_ei(mu, sd, a->best, a->xi);
+    return a->n_fail ? lei + log_success(b, x) : lei;
+}
+
+// Pattern search from u (canonical) on log EI; u and *lei updated in place.
+static void refine(bayes *b, const acq *a, double *u, double *lei)
+{
+    const nt_space *s = b->s;
+    double t[NT_MAX_PARAMS], c[NT_MAX_PARAMS];
+    for (double step = 0.1; step >= 1e-3; step *= 0.5) {
+        bool improved = true;
+        for (int sweep = 0; improved && sweep < 4; sweep++) {
+            improved = false;
+            for (int i = 0; i < s->n; i++) {
+                const nt_param *p = &s->p[i];
+                if (p->kind == NT_P_FIXED || !nt_space_active(s, u, i)) continue;
+                int dm = p->dim;
+                int tries = p->kind == NT_P_CHOICE ? p->n_choices : 2;
+                for (int k = 0; k < tries; k++) {
+                    memcpy(t, u, (size_t)b->dims * sizeof *t);
+                    if (p->kind == NT_P_CHOICE) {
+                        t[dm] = (k + 0.5) / p->n_choices;
+                    } else {
+                        // ints: grow the step until it leaves the cell
+                        double dir = k ? -1.0 : 1.0, h = step;
+                        for (;; h *= 2.0) {
+                            t[dm] = fmin(1.0, fmax(0.0, u[dm] + dir * h));
+                            double x[ENC_MAX];
+                            nt_gp_encode(s, t, c, x);
+                            if (fabs(c[dm] - u[dm]) > 1e-12 || h > 1.0) break;
+                        }
+                    }
+                    double l = score_point(b, a, t, c, NULL, NULL);
+                    if (l > *lei + 1e-12) {
+                        *lei = l;
+                        memcpy(u, c, (size_t)b->dims * sizeof *u);
+                        improved = true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+static int cand_count(const bayes *b) { return b->n_cand + b->n_cand / 4; }
+
+// Fill the candidate list and score it; returns the count.
+static int make_candidates(bayes *b, const acq *a, nt_rng *r)
+{
+    int dims = b->dims, nc = b->n_cand, np = b->n_cand / 4;
+    double shift[NT_MAX_PARAMS], c[NT_MAX_PARAMS];
+    for (int j = 0; j < dims; j++) shift[j] = nt_rng_uniform(r);
+    uint64_t start = 1 + nt_rng_below(r, 1u << 20);
+    // Halton points with a random shift mod 1 (Cranley-Patterson rotation)
+    for (int i = 0; i < nc; i++) {
+        double *u = b->cand_u + (size_t)i * dims;
+        for (int j = 0; j < dims; j++) {
+            double v = radical_inverse(start + (uint64_t)i, primes[j]) + shift[j];
+            u[j] = v - floor(v);
+        }
+    }
+    // perturbations of the best successful trials
+    int order[N_BEST], nb = 0;  // the best successful trials, best first
+    for (int i = 0; i < b->n_told; i++) {
+        if (!b->told[i].ok) continue;
+        double y = b->told[i].score;
+        if (nb == N_BEST && b->told[order[nb - 1]].score <= y) continue;
+        int k = nb < N_BEST ? nb++ : N_BEST - 1;
+        while (k > 0 && b->told[order[k - 1]].score > y) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = i;
+    }
+    for (int i = 0; i < np; i++) {
+        double *u = b->cand_u + (size_t)(nc + i) * dims;
+        const double *base = b->told_u + (size_t)order[i % nb] * dims;
+        double sd = 0.2 * pow(10.0, -2.0 * nt_rng_uniform(r));
+        int must = (int)nt_rng_below(r, (uint64_t)dims);
+        for (int j = 0; j < dims; j++) {
+            u[j] = base[j];
+            if (j != must && nt_rng_uniform(r) >= 0.5) continue;
+            u[j] += sd * nt_rng_normal(r);
+            u[j] = fmin(1.0, fmax(0.0, u[j]));
+        }
+        // a perturbed choice lands on a neighbouring option, or any option
+        for (int k = 0; k < b->s->n; k++) {
+            const nt_param *p = &b->s->p[k];
+            if (p->kind == NT_P_CHOICE && p->dim >= 0 &&
+                nt_rng_uniform(r) < 1.0 / dims)
+                u[p->dim] = nt_rng_uniform(r);
+        }
+    }
+    int n = nc + np;
+    for (int i = 0; i < n; i++) {
+        double *u = b->cand_u + (size_t)i * dims;
+        b->cand_lei[i] = score_point(b, a, u, c, NULL, NULL);
+        memcpy(u, c, (size_t)dims * sizeof *u);
+    }
+    return n;
+}
+
+// Fit the GP on successful trials, with liars for pending ones.
+static nt_status fit_model(bayes *b, nt_rng *r, acq *a, double *liar)
+{
+    size_t e = (size_t)b->enc;
+    int n = 0;
+    double sum = 0.0, best = INFINITY;
+    a->n_fail = 0;
+    for (int i = 0; i < b->n_told; i++) {
+        if (!b->told[i].ok) {
+            a->n_fail++;
+            continue;
+        }
+        memcpy(b->gx + n * e, b->told_x + i * e, e * sizeof(double));
+        double y = b->told[i].score;
+        b->gy[n++] = y;
+        sum += y;
+        if (y < best) best = y;
+    }
+    nt_status rc = nt_gp_set_data(&b->gp, b->gx, b->gy, n);
+    if (rc != NT_OK) return rc;
+    double mean = sum / n;
+    for (int i = 0; i < b->n_pend; i++) {
+        memcpy(b->gx + (n + i) * e, b->pend_x + i * e, e * sizeof(double));
+        b->gy[n + i] = mean;
+    }
+    rc = nt_gp_add_points(&b->gp, b->gx + n * e, b->gy + n, b->n_pend);
+    if (rc == NT_OK) rc = nt_gp_fit(&b->gp, b->restarts, r);
+    if (rc != NT_OK) return rc;
+    a->best = best;
+    a->xi = 0.0;
+    if (a->n_fail == 0) return NT_OK;
+    for (int i = 0; i < b->n_told; i++) b->gy[i] = b->told[i].ok ? 1.0 : -1.0;
+    rc = nt_gp_set_data(&b->cls, b->told_x, b->gy, b->n_told);
+    if (rc != NT_OK) return rc;
+    memcpy(b->cls.theta, b->gp.theta, (size_t)nt_gp_n_theta(b->enc) * sizeof(double));
+    b->cls.theta[0] = 0.0;
+    b->cls.theta[b->enc + 1] = log(CLS_NOISE);
+    rc = nt_gp_factor(&b->cls);
+    if (rc != NT_OK) return rc;
+    *liar = mean;
+    return NT_OK;
+}
+
+/* ---- ask / tell ---- */
+
+static nt_status add_pending(bayes *b, int trial, const double *canon)
+{
+    nt_status rc = grow(b, b->n_pend + 1);
+    if (rc != NT_OK) return rc;
+    int i = b->n_pend++;
+    b->pend[i] = (record){.trial = trial, .ok = false, .score = 0.0};
+    memcpy(b->pend_u + (size_t)i * b->dims, canon, (size_t)b->dims * sizeof(double));
+    nt_gp_encode(b->s, canon, NULL, b->pend_x + (size_t)i * b->enc);
+    return NT_OK;
+}
+
+// No successful trial yet: the candidate farthest from every known point.
+static void farthest(bayes *b, int n, double *u)
+{
+    double best = -1.0;
+    int arg = 0;
+    double x[ENC_MAX];
+    for (int i = 0; i < n; i++) {
+        const double *cu = b->cand_u + (size_t)i * b->dims;
+        nt_gp_encode(b->s, cu, NULL, x);
+        double dmin = INFINITY;
+        for (int k = 0; k < b->n_told + b->n_pend; k++) {
+            const double *kx = k < b->n_told
+                ? b->told_x + (size_t)k * b->enc
+                : b->pend_x + (size_t)(k - b->n_told) * b->enc;
+            double s = 0.0;
+            for (int j = 0; j < b->enc; j++) s += (x[j] - kx[j]) * (x[j] - kx[j]);
+            if (s < dmin) dmin = s;
+        }
+        if (dmin > best) { best = dmin; arg = i; }
+    }
+    memcpy(u, b->cand_u + (size_t)arg * b->dims, (size_t)b->dims * sizeof *u);
+}
+
+static nt_status bayes_ask(nt_strategy *st, int trial, double *u, char *why,
+                           size_t why_len)
+{
+    bayes *b = st->state;
+    int dims = b->dims;
+    char dummy[8];
+    if (!why || !why_len) { why = dummy; why_len = sizeof dummy; }
+    drop_pending(b, trial);  // asked again without a tell: replace it
+    if (dims == 0) {
+        snprintf(why, why_len, "the space has no searched parameter: every "
+                 "trial uses the fixed values");
+        return NT_OK;
+    }
+    double canon[NT_MAX_PARAMS];
+    int k = b->n_told + b->n_pend;
+    if (k < b->n_init) {
+        double x[ENC_MAX];
+        nt_gp_encode(b->s, b->design + (size_t)k * dims, canon, x);
+        if (!known(b, canon)) {
+            memcpy(u, canon, (size_t)dims * sizeof *u);
+            snprintf(why, why_len, "space-filling design point %d of %d "
+                     "(Latin hypercube): spreads the first trials over the "
+                     "whole space before any model is fitted", k + 1, b->n_init);
+            return add_pending(b, trial, canon);
+        }
+    }
+    int n_ok = 0, n_fail = 0;
+    for (int i = 0; i < b->n_told; i++) {
+        if (b->told[i].ok) n_ok++;
+        else n_fail++;
+    }
+    nt_rng r = nt_rng_stream(st->opt.seed, STREAM_ASK + (uint64_t)trial);
+    acq a = {.best = INFINITY, .xi = 0.0};
+    if (n_ok == 0) {
+        // candidates only need a layout here: score_point needs no model
+        int nc = b->n_cand;
+        double shift[NT_MAX_PARAMS];
+        for (int j = 0; j < dims; j++) shift[j] = nt_rng_uniform(&r);
+        for (int i = 0; i < nc; i++)
+            for (int j = 0; j < dims; j++) {
+                double v = radical_inverse((uint64_t)i + 1, primes[j]) + shift[j];
+                b->cand_u[(size_t)i * dims + j] = v - floor(v);
+            }
+        farthest(b, nc, u);
+        double x[ENC_MAX];
+        nt_gp_encode(b->s, u, canon, x);
+        memcpy(u, canon, (size_t)dims * sizeof *u);
+        snprintf(why, why_len, "no trial has succeeded yet (%d failed), so "
+                 "there is nothing to model: the candidate farthest from "
+                 "every tried point", n_fail);
+        return add_pending(b, trial, canon);
+    }
+    double liar;
+    nt_status rc = fit_model(b, &r, &a, &liar);
+    if (rc != NT_OK) return rc;
+    int n = make_candidates(b, &a, &r);
+    // refine the N_BEST best-scoring distinct candidates
+    double best_u[NT_MAX_PARAMS], best_lei = -INFINITY;
+    for (int t = 0; t < N_BEST; t++) {
+        int arg = -1;
+        for (int i = 0; i < n; i++)
+            if (b->cand_lei[i] > -INFINITY &&
+                (arg < 0 || b->cand_lei[i] > b->cand_lei[arg])) arg = i;
+        if (arg < 0) break;
+        double lei = b->cand_lei[arg];
+        b->cand_lei[arg] = -INFINITY;
+        memcpy(canon, b->cand_u + (size_t)arg * dims, (size_t)dims * sizeof *canon);
+        refine(b, &a, canon, &lei);
+        if (lei > best_lei) {
+            best_lei = lei;
+            memcpy(best_u, canon, (size_t)dims * sizeof *best_u);
+        }
+    }
+    if (best_lei == -INFINITY) {
+        // every candidate was a known point: repeat a told one, never a
+        // pending one if avoidable (a small discrete space, fully explored)
+        int pick = -1;
+        for (int i = 0; i < n && pick < 0; i++)
+            if (known(b, b->cand_u + (size_t)i * dims) != 2) pick = i;
+        memcpy(u, b->cand_u + (size_t)(pick < 0 ? 0 : pick) * dims,
+               (size_t)dims * sizeof *u);
+        snprintf(why, why_len, "every candidate point has been tried already "
+                 "(a small discrete space): repeating one to average its noise");
+        return add_pending(b, trial, u);
+    }
+    memcpy(u, best_u, (size_t)dims * sizeof *u);
+    double x[ENC_MAX], mu, var;
+    nt_gp_encode(b->s, u, NULL, x);
+    nt_gp_predict(&b->gp, x, &mu, &var);
+    double sd = sqrt(var), ei = nt_gp_ei(mu, sd, a.best, a.xi);
+    int w = snprintf(why, why_len, "GP predicts %.4g +/- %.4g here, expected "
+                     "improvement %.4g over the best %.4g; %s", mu, sd, ei,
+                     a.best, mu < a.best ? "exploiting (mean below best)"
+                                         : "exploring (uncertainty drives EI)");
+    if (w >= 0 && (size_t)w < why_len && (b->n_pend || n_fail)) {
+        char tail[200] = "";
+        int used = 0;
+        if (b->n_pend)
+            used = snprintf(tail, sizeof tail, "; %d running trial%s counted as "
+                            "scoring the mean %.4g", b->n_pend,
+                            b->n_pend == 1 ? "" : "s", liar);
+        if (n_fail && used >= 0 && (size_t)used < sizeof tail)
+            snprintf(tail + used, sizeof tail - (size_t)used, "; %d failed "
+                     "trial%s left out of the score model, EI scaled by the "
+                     "estimated chance of success here, %.2f", n_fail,
+                     n_fail == 1 ? "" : "s", exp(log_success(b, x)));
+        snprintf(why + w, why_len - (size_t)w, "%s", tail);
+    }
+    return add_pending(b, trial, u);
+}
+
+static nt_status bayes_tell(nt_strategy *st, int trial, const double *u,
+                            double score, bool ok)
+{
+    bayes *b = st->state;
+    drop_pending(b, trial);
+    nt_status rc = grow(b, b->n_told + 1);
+    if (rc != NT_OK) return rc;
+    int i = 0;
+    while (i < b->n_told && b->told[i].trial != trial) i++;
+    if (i == b->n_told) b->n_told++;  // else a repeated tell replaces
+    // a non-finite score cannot be modeled: it counts as a failure
+    b->told[i] = (record){.trial = trial, .ok = ok && isfinite(score),
+                          .score = ok && isfinite(score) ? score : 0.0};
+    nt_gp_encode(b->s, u, b->told_u + (size_t)i * b->dims,
+                 b->told_x + (size_t)i * b->enc);
+    return NT_OK;
+}
+
+static void bayes_free(nt_strategy *st)
+{
+    bayes *b = st->state;
+    if (!b) return;
+    nt_free(b->design);
+    nt_free(b->told); nt_free(b->pend); nt_free(b->told_u); nt_free(b->pend_u);
+    nt_free(b->told_x); nt_free(b->pend_x); nt_free(b->gx); nt_free(b->gy);
+    nt_free(b->cand_u); nt_free(b->cand_lei);
+    nt_gp_free(&b->gp);
+    nt_gp_free(&b->cls);
+    nt_free(b);
+    st->state = NULL;
+}
+
+static const nt_strategy_ops bayes_ops = {
+    .name = "bayes",
+    .ask = bayes_ask,
+    .tell = bayes_tell,
+    .free = bayes_free,
+};
+
+nt_status nt_bayes_create(nt_strategy *st)
+{
+    const nt_strategy_options *o = &st->opt;
+    st->ops = &bayes_ops;
+    st->state = NULL;
+    if (o->initial_points < 0 || o->initial_points > 64 || o->candidates < 0 ||
+        o->restarts < 0) {
+        nt_errorf("bayes: initial_points %d (0..64), candidates %d and "
+                  "restarts %d (>= 0) out of range", o->initial_points,
+                  o->candidates, o->restarts);
+        return NT_ERR_ARG;
+    }
+    bayes *b = nt_alloc(sizeof *b);
+    if (!b) {
+        nt_errorf("bayes: out of memory creating the strategy");
+        return NT_ERR_NOMEM;
+    }
+    st->state = b;
+    b->s = st->space;
+    b->dims = st->space->dims;
+    b->enc = nt_gp_encoded_dims(st->space);
+    int def = 2 * b->dims + 2;
+    b->n_init = o->initial_points ? o->initial_points
+                                  : def < 5 ? 5 : def > 20 ? 20 : def;
+    b->n_cand = o->candidates ? o->candidates : 2048;
+    b->restarts = o->restarts ? o->restarts : 2;
+    size_t d = (size_t)(b->dims ? b->dims : 1);
+    size_t nc = (size_t)cand_count(b);
+    b->design = nt_alloc((size_t)b->n_init * d * sizeof *b->design);
+    double *scratch = nt_alloc((size_t)b->n_init * d * sizeof *scratch);
+    b->cand_u = nt_alloc(nc * d * sizeof *b->cand_u);
+    b->cand_lei = nt_alloc(nc * sizeof *b->cand_lei);
+    nt_status rc = b->design && scratch && b->cand_u && b->cand_lei
+                   ? NT_OK : NT_ERR_NOMEM;
+    if (rc != NT_OK) nt_errorf("bayes: out of memory for %zu candidates", nc);
+    if (rc == NT_OK) rc = nt_gp_init(&b->gp, b->enc, 64);
+    if (rc == NT_OK) rc = nt_gp_init(&b->cls, b->enc, 64);
+    if (rc == NT_OK) rc = grow(b, 32);
+    if (rc == NT_OK) maximin_design(o->seed, b->n_init, b->dims, b->design, scratch);
+    nt_free(scratch);
+    return rc;
+}

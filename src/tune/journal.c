@@ -1,0 +1,189 @@
+/* journal.c - trials.jsonl and trials.csv. */
+#include "nntune/journal.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+nt_status nt_journal_create(const char *path, const char *header_json, nt_journal *j)
+{
+    memset(j, 0, sizeof *j);
+    snprintf(j->path, sizeof j->path, "%s", path);
+    j->f = fopen(path, "w");
+    if (!j->f) {
+        nt_errorf("%s: cannot write the journal: %s", path, strerror(errno));
+        return NT_ERR_IO;
+    }
+    if (fprintf(j->f, "%s\n", header_json) < 0 || fflush(j->f) != 0 ||
+        fsync(fileno(j->f)) != 0) {
+        nt_errorf("%s: cannot write the journal: %s", path, strerror(errno));
+        nt_journal_close(j);
+        return NT_ERR_IO;
+    }
+    return NT_OK;
+}
+
+void nt_journal_close(nt_journal *j)
+{
+    if (j->f) fclose(j->f);
+    j->f = NULL;
+}
+
+static cJSON *number_or_null(double v)
+{
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static void add_params(cJSON *o, const nt_space *s, const nt_trial *t)
+{
+    cJSON *p = cJSON_AddObjectToObject(o, "params");
+    for (int i = 0; i < s->n; i++) {
+        const nt_value *v = &t->values.v[i];
+        if (!v->active) continue;
+        if (v->label && !(s->p[i].numeric))
+            cJSON_AddStringToObject(p, s->p[i].name, v->label);
+        else
+            cJSON_AddNumberToObject(p, s->p[i].name, v->num);
+    }
+}
+
+char *nt_trial_to_json(const nt_space *s, const nt_trial *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "trial", t->trial);
+    cJSON_AddStringToObject(o, "status", t->status == NT_OK ? "ok"
+                                         : t->status == NT_ERR_NUMERIC ? "diverged"
+                                                                       : "failed");
+    if (t->status != NT_OK) cJSON_AddStringToObject(o, "reason", t->reason);
+    add_params(o, s, t);
+    cJSON_AddItemToObject(o, "metric", number_or_null(t->metric));
+    cJSON_AddItemToObject(o, "metric_std", number_or_null(t->metric_std));
+    cJSON_AddItemToObject(o, "score", number_or_null(t->score));
+    if (t->n_folds > 0) {
+        cJSON *f = cJSON_AddArrayToObject(o, "folds");
+        cJSON *e = cJSON_AddArrayToObject(o, "fold_epochs");
+        cJSON *r = cJSON_AddArrayToObject(o, "fold_epochs_run");
+        for (int k = 0; k < t->n_folds; k++) {
+            cJSON_AddItemToArray(f, number_or_null(t->fold_metric[k]));
+            cJSON_AddItemToArray(e, cJSON_CreateNumber(t->fold_epochs[k]));
+            cJSON_AddItemToArray(r, cJSON_CreateNumber(t->fold_ran[k]));
+        }
+    }
+    cJSON_AddNumberToObject(o, "seconds", t->seconds);
+    cJSON_AddNumberToObject(o, "finished", t->finished);
+    cJSON *u = cJSON_AddArrayToObject(o, "u");
+    for (int d = 0; d < s->dims; d++) cJSON_AddItemToArray(u, cJSON_CreateNumber(t->u[d]));
+    cJSON_AddStringToObject(o, "why", t->why);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+nt_status nt_journal_append(nt_journal *j, const nt_space *s, const nt_trial *t)
+{
+    char *line = nt_trial_to_json(s, t);
+    if (!line) {
+        nt_errorf("%s: out of memory", j->path);
+        return NT_ERR_NOMEM;
+    }
+    bool ok = fprintf(j->f, "%s\n", line) >= 0 && fflush(j->f) == 0 &&
+              fsync(fileno(j->f)) == 0;
+    free(line);
+    if (!ok) {
+        nt_errorf("%s: cannot append trial %d: %s", j->path, t->trial, strerror(errno));
+        return NT_ERR_IO;
+    }
+    return NT_OK;
+}
+
+/* A growable text buffer for the CSV. */
+typedef struct {
+    char *s;
+    size_t n, cap;
+    bool oom;
+} buf_t;
+
+static void put(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(buf_t *b, const char *fmt, ...)
+{
+    if (b->oom) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int w = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        if (w >= 0 && b->s && b->n + (size_t)w < b->cap) {
+            b->n += (size_t)w;
+            return;
+        }
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->n + (size_t)w + 1) cap *= 2;
+        char *bigger = realloc(b->s, cap);
+        if (!bigger) { b->oom = true; return; }
+        b->s = bigger;
+        b->cap = cap;
+    }
+}
+
+static void put_num(buf_t *b, double v)
+{
+    if (isfinite(v)) put(b, ",%.10g", v);
+    else put(b, ",");
+}
+
+nt_status nt_trials_csv(const char *path, const nt_space *s, const nt_study *st,
+                        bool higher_is_better)
+{
+    int folds = 0;
+    for (int i = 0; i < st->n; i++)
+        if (st->trial[i].n_folds > folds) folds = st->trial[i].n_folds;
+    buf_t b = {0};
+    put(&b, "trial,status,mean_test_score,std_test_score,rank_test_score");
+    for (int k = 0; k < folds; k++) put(&b, ",split%d_test_score", k);
+    put(&b, ",mean_fit_time,epochs");
+    for (int p = 0; p < s->n; p++) put(&b, ",param_%s", s->p[p].name);
+    put(&b, ",reason\n");
+    for (int i = 0; i < st->n; i++) {
+        const nt_trial *t = &st->trial[i];
+        // rank 1 is the best, ties share a rank; failed trials rank last
+        int rank = 1;
+        for (int j = 0; j < st->n; j++) {
+            const nt_trial *o = &st->trial[j];
+            if (t->status != NT_OK) { rank = st->n - st->failures + 1; break; }
+            if (o->status == NT_OK && o->score < t->score) rank++;
+        }
+        put(&b, "%d,%s", t->trial, t->status == NT_OK ? "ok"
+                                  : t->status == NT_ERR_NUMERIC ? "diverged" : "failed");
+        put_num(&b, t->metric);
+        put_num(&b, t->metric_std);
+        put(&b, ",%d", rank);
+        for (int k = 0; k < folds; k++) put_num(&b, k < t->n_folds ? t->fold_metric[k] : NAN);
+        put_num(&b, t->n_folds ? t->seconds / t->n_folds : t->seconds);
+        double ep = 0;
+        for (int k = 0; k < t->n_folds; k++) ep += t->fold_ran[k];
+        put_num(&b, t->n_folds ? ep / t->n_folds : NAN);
+        for (int p = 0; p < s->n; p++) {
+            const nt_value *v = &t->values.v[p];
+            if (!v->active) put(&b, ",");
+            else if (v->label && !s->p[p].numeric) put(&b, ",%s", v->label);
+            else put(&b, ",%.6g", v->num);
+        }
+        // quote the reason: it may hold commas
+        put(&b, ",\"");
+        for (const char *c = t->reason; *c; c++) put(&b, *c == '"' ? "\"\"" : "%c", *c);
+        put(&b, "\"\n");
+    }
+    (void)higher_is_better;
+    if (b.oom) {
+        free(b.s);
+        nt_errorf("%s: out of memory", path);
+        return NT_ERR_NOMEM;
+    }
+    nt_status rc = nt_write_file_atomic(path, b.s ? b.s : "", b.n);
+    free(b.s);
+    return rc;
+}

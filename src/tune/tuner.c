@@ -1,0 +1,117 @@
+/* tuner.c - the ask / score / tell loop. */
+#include "nntune/tuner.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void nt_study_free(nt_study *s)
+{
+    free(s->trial);
+    memset(s, 0, sizeof *s);
+    s->best = -1;
+}
+
+nt_status nt_study_add(nt_study *s, const nt_trial *t)
+{
+    if (s->n == 0 && s->cap == 0) s->best = -1;
+    if (s->n == s->cap) {
+        int cap = s->cap ? 2 * s->cap : 32;
+        nt_trial *bigger = realloc(s->trial, (size_t)cap * sizeof *bigger);
+        if (!bigger) {
+            nt_errorf("study: out of memory at trial %d", t->trial);
+            return NT_ERR_NOMEM;
+        }
+        s->trial = bigger;
+        s->cap = cap;
+    }
+    s->trial[s->n] = *t;
+    if (t->status == NT_OK) {
+        if (s->best < 0 || t->score < s->trial[s->best].score) s->best = s->n;
+    } else {
+        s->failures++;
+    }
+    s->n++;
+    return NT_OK;
+}
+
+/* Replay recorded trials through the strategy so its state (grid position,
+ * random streams, GP data) is what it was when they ran. */
+static nt_status replay(const nt_space *space, nt_strategy *st, const nt_study *study)
+{
+    double u[NT_MAX_PARAMS];
+    for (int i = 0; i < study->n; i++) {
+        const nt_trial *t = &study->trial[i];
+        nt_status rc = nt_strategy_ask(st, t->trial, u, NULL, 0);
+        if (rc != NT_OK && rc != NT_ERR_EXHAUSTED) return rc;
+        rc = nt_strategy_tell(st, t->trial, t->u, t->score, t->status == NT_OK);
+        if (rc != NT_OK) return rc;
+    }
+    (void)space;
+    return NT_OK;
+}
+
+nt_status nt_tune(const nt_space *space, nt_strategy *st, nt_objective_fn f,
+                  void *ctx, const nt_tuner_config *cfg, nt_study *study)
+{
+    if (cfg->trials < 1) {
+        nt_errorf("--trials must be at least 1 (got %d)", cfg->trials);
+        return NT_ERR_ARG;
+    }
+    if (study->n == 0) study->best = -1;
+    nt_status rc = replay(space, st, study);
+    if (rc != NT_OK) return rc;
+    int max_fail = cfg->max_failures_in_row > 0 ? cfg->max_failures_in_row : 10;
+    int in_row = 0;
+    double t0 = nt_now() - study->seconds;
+    study->ended = "trials";
+    for (int next = study->n; next < cfg->trials; next++) {
+        if (cfg->stop && *cfg->stop) {
+            study->ended = "stopped";
+            break;
+        }
+        if (cfg->time_budget > 0 && nt_now() - t0 >= cfg->time_budget) {
+            study->ended = "time budget";
+            break;
+        }
+        nt_trial t;
+        memset(&t, 0, sizeof t);
+        t.trial = next;
+        rc = nt_strategy_ask(st, next, t.u, t.why, sizeof t.why);
+        if (rc == NT_ERR_EXHAUSTED) {
+            study->ended = "grid exhausted";
+            rc = NT_OK;
+            break;
+        }
+        if (rc != NT_OK) return rc;
+        nt_space_decode(space, t.u, &t.values);
+        double ts = nt_now();
+        nt_clear_error();
+        rc = f(ctx, space, &t);
+        t.seconds = nt_now() - ts;
+        if (rc == NT_ERR_INTERRUPTED) {
+            study->ended = "stopped";
+            rc = NT_OK;
+            break;
+        }
+        if (rc != NT_OK) { // an objective error is this trial's failure
+            t.status = rc;
+            snprintf(t.reason, sizeof t.reason, "%s", nt_last_error());
+        }
+        if (t.status != NT_OK) t.score = t.metric = t.metric_std = NAN;
+        t.finished = nt_now() - t0;
+        rc = nt_strategy_tell(st, next, t.u, t.score, t.status == NT_OK);
+        if (rc != NT_OK) return rc;
+        rc = nt_study_add(study, &t);
+        if (rc != NT_OK) return rc;
+        if (cfg->on_trial) cfg->on_trial(&study->trial[study->n - 1], study->best, cfg->user);
+        in_row = t.status == NT_OK ? 0 : in_row + 1;
+        if (in_row >= max_fail) {
+            study->ended = "too many failures";
+            break;
+        }
+    }
+    study->seconds = nt_now() - t0;
+    return NT_OK;
+}

@@ -1,0 +1,119 @@
+/* test_loss.c - fused softmax + cross-entropy: values against double
+ * precision, finiteness on huge logits, NaN propagation, backward against
+ * finite differences. */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "nntune/loss.h"
+#include "nntune/rng.h"
+
+// mean -log softmax(logits)[y] in double
+static double ref_loss(const float *z, const int32_t *y, int B, int C)
+{
+    double sum = 0;
+    for (int r = 0; r < B; r++) {
+        double m = -INFINITY, s = 0;
+        for (int j = 0; j < C; j++) m = fmax(m, z[r * C + j]);
+        for (int j = 0; j < C; j++) s += exp(z[r * C + j] - m);
+        sum += m + log(s) - z[r * C + y[r]];
+    }
+    return sum / B;
+}
+
+Test(loss, softmax_and_loss_match_double_precision)
+{
+    enum { B = 6, C = 7 };
+    float z[B * C], p[B * C];
+    int32_t y[B];
+    nt_rng r;
+    nt_rng_seed(&r, 41);
+    for (int i = 0; i < B * C; i++) z[i] = (float)(4 * nt_rng_normal(&r));
+    for (int i = 0; i < B; i++) y[i] = (int32_t)nt_rng_below(&r, C);
+    float L = nt_softmax_ce_forward(p, z, y, B, C);
+    double want = ref_loss(z, y, B, C);
+    cr_assert(fabs(L - want) <= 1e-6 * fabs(want) + 1e-7, "loss = %.9g, double %.9g", (double)L, want);
+    cr_assert(nt_ce_loss(z, y, B, C) == L, "nt_ce_loss = %.9g, fused forward %.9g",
+              (double)nt_ce_loss(z, y, B, C), (double)L);
+    for (int rr = 0; rr < B; rr++) {
+        double m = -INFINITY, s = 0, total = 0;
+        for (int j = 0; j < C; j++) m = fmax(m, z[rr * C + j]);
+        for (int j = 0; j < C; j++) s += exp(z[rr * C + j] - m);
+        for (int j = 0; j < C; j++) {
+            double pj = exp(z[rr * C + j] - m) / s;
+            cr_assert(fabs(p[rr * C + j] - pj) <= 1e-6 * pj + 1e-9, "p[%d,%d] = %.9g, double %.9g",
+                      rr, j, (double)p[rr * C + j], pj);
+            total += p[rr * C + j];
+        }
+        cr_assert(fabs(total - 1) < 1e-6, "row %d of probabilities sums to %.9g", rr, total);
+    }
+}
+
+Test(loss, stays_finite_and_exact_when_a_probability_underflows)
+{
+    // row 0: label has logit -1000 against 1000: p underflows to 0, and
+    // -log(p) would be Inf; log-sum-exp gives 1000 - (-1000) = 2000.
+    // row 1: the label wins by 1000: loss exp(-1000) ~ 0.
+    const float z[6] = {1000, 0, -1000, 0, 1000, -1000};
+    const int32_t y[2] = {2, 1};
+    float p[6];
+    float L = nt_softmax_ce_forward(p, z, y, 2, 3);
+    cr_assert(isfinite(L) && fabsf(L - 1000.0f) < 1e-3f, "mean loss = %g, want (2000 + 0)/2 = 1000",
+              (double)L);
+    cr_assert(p[0] == 1.0f && p[2] == 0.0f && p[4] == 1.0f, "probabilities %g %g %g, want 1 0 1",
+              (double)p[0], (double)p[2], (double)p[4]);
+}
+
+Test(loss, nan_or_inf_logits_give_a_non_finite_loss)
+{
+    const float bad[3] = {NAN, INFINITY, -INFINITY};
+    for (int k = 0; k < 3; k++) {
+        for (int pos = 0; pos < 3; pos++) {
+            float z[3] = {0.5f, -0.25f, 1.0f}, p[3];
+            const int32_t y[1] = {1};
+            z[pos] = bad[k];
+            float L = nt_softmax_ce_forward(p, z, y, 1, 3);
+            // -Inf on a non-label logit is a legitimate 0 probability
+            if (bad[k] == -INFINITY && pos != 1) continue;
+            cr_assert(!isfinite(L), "logits {%g, %g, %g} (label 1) gave finite loss %g",
+                      (double)z[0], (double)z[1], (double)z[2], (double)L);
+        }
+    }
+}
+
+Test(loss, backward_is_probs_minus_onehot_over_B)
+{
+    // B = 2, C = 2, logits 0: p = 0.5 everywhere; (p - onehot)/2 = +-0.25
+    const float z[4] = {0, 0, 0, 0};
+    const int32_t y[2] = {0, 1};
+    float p[4], d[4];
+    nt_softmax_ce_forward(p, z, y, 2, 2);
+    nt_softmax_ce_backward(d, p, y, 2, 2);
+    const float want[4] = {-0.25f, 0.25f, 0.25f, -0.25f};
+    for (int i = 0; i < 4; i++)
+        cr_assert(d[i] == want[i], "d[%d] = %g, want %g", i, (double)d[i], (double)want[i]);
+}
+
+Test(loss, backward_matches_finite_differences)
+{
+    enum { B = 5, C = 4 };
+    float z[B * C], p[B * C], d[B * C];
+    int32_t y[B];
+    nt_rng r;
+    nt_rng_seed(&r, 42);
+    for (int i = 0; i < B * C; i++) z[i] = (float)(2 * nt_rng_normal(&r));
+    for (int i = 0; i < B; i++) y[i] = (int32_t)nt_rng_below(&r, C);
+    nt_softmax_ce_forward(p, z, y, B, C);
+    nt_softmax_ce_backward(d, p, y, B, C);
+    const float eps = 1e-3f;
+    for (int i = 0; i < B * C; i++) {
+        float keep = z[i], hi = keep + eps, lo = keep - eps;
+        z[i] = hi;
+        double Lp = nt_ce_loss(z, y, B, C);
+        z[i] = lo;
+        double Lm = nt_ce_loss(z, y, B, C);
+        z[i] = keep;
+        double n = (Lp - Lm) / ((double)hi - lo);
+        double err = fabs(d[i] - n) / fmax(1e-2, fmax(fabs(d[i]), fabs(n)));
+        cr_assert(err < 1e-2, "dlogits[%d] = %.6g, finite difference %.6g", i, (double)d[i], n);
+    }
+}
