@@ -19,7 +19,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=build/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
 HEADERS  := $(wildcard include/nntune/*.h src/*/*.h)
 
-.PHONY: all setup check bench install uninstall clean distclean test-%
+.PHONY: all run setup check bench install uninstall clean distclean test-%
 all: build/libnntune.a nntune
 
 build/%.o: %.c $(HEADERS) Makefile
@@ -42,6 +42,12 @@ build/tests/%: build/tests/%.o build/libnntune.a
 	$(CC) $(CFLAGS) -o $@ $< build/libnntune.a -lcriterion $(LDLIBS)
 test-%: build/tests/test_%
 	OPENBLAS_NUM_THREADS=1 ./$< --jobs 2
+
+# The main job on a fresh machine: set up, build, tune on MNIST.
+RUN_ARGS ?= --data mnist --strategy bayes
+run: setup
+	@$(MAKE) --no-print-directory all
+	./nntune $(RUN_ARGS)
 
 setup:
 	@bash scripts/setup.sh

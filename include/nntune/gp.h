@@ -46,6 +46,8 @@ typedef struct {
     double *L;          /* (cap, cap) lower Cholesky factor of K, row-major */
     double *alpha;      /* (cap) K^-1 y */
     double *work;       /* (cap * cap + 4 cap) scratch */
+    double fantasy_noise;  /* variance added on the diagonal of the points
+                           past n_fit, normalized units (default 0) */
     double jitter;      /* diagonal jitter actually used by the last factor */
     bool factored;      /* L and alpha match X, y and theta */
 } nt_gp;

@@ -18,6 +18,12 @@
 nt_status nt_idx_load(const char *images_path, const char *labels_path,
                       int n_classes, nt_dataset *out);
 
+/* Load an image file alone (raw or gzip), for prediction: the same header
+ * and size checks as nt_idx_load's image side, pixels scaled to [0,1]
+ * (byte / 255); y is all 0 and n_classes 0 (no labels). On failure `out`
+ * is left zeroed. */
+nt_status nt_idx_load_images(const char *path, nt_dataset *out);
+
 /* Write n images of rows x cols bytes and n label bytes as IDX files, gzip
  * compressed if the path ends in ".gz". Used by tests and tools.
  * Written to a temporary name and renamed. */

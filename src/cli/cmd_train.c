@@ -479,8 +479,8 @@ int cmd_lr_find(int argc, char **argv)
         fprintf(out, "  %5d  %13.3e  %13.4f%s\n", s, lrs[s], smooth[s],
                 s == steep ? "  <- steepest descent" : s == argmin ? "  <- lowest loss" : "");
     }
-    fprintf(out, "\nsuggested --lr %.2e (steepest descent; lowest loss at %.2e, "
-            "a tenth of which, %.2e, is the conservative choice)\n",
+    fprintf(out, "\nsuggested --lr %.2e (where the loss falls fastest); the loss is "
+            "lowest at %.2e, and a tenth of that, %.2e, is the other common rule\n",
             suggested, lrs[argmin], lrs[argmin] / 10);
     if (co.json) {
         cJSON *j = cJSON_CreateObject();

@@ -217,6 +217,7 @@ typedef struct {
     int trials;
     bool quiet, explain, network;
     nt_metric metric;
+    const nt_study *study;       /* for the best so far */
 } progress;
 
 static void on_trial(const nt_trial *t, int best, void *user)
@@ -252,8 +253,10 @@ static void on_trial(const nt_trial *t, int best, void *user)
     } else {
         fprintf(f, " f %.6g", t->metric);
     }
-    // best is an index into the study; the callback sees the trial itself
-    (void)best;
+    if (best >= 0) {
+        const nt_trial *b = &p->study->trial[best];
+        fprintf(f, "  best %.4g (#%d)", b->metric, b->trial + 1);
+    }
     fprintf(f, "  %s\n", params);
     fflush(f);
 }
@@ -506,6 +509,7 @@ int cmd_tune(int argc, char **argv)
     pg.explain = o.explain;
     pg.network = fn == NULL;
     pg.metric = o.metric;
+    pg.study = &study;
     if (!o.quiet) {
         if (fn)
             fprintf(out, "tuning %s (%d-D, known minimum %.6g) with %s search, %d trials\n",

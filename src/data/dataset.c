@@ -138,9 +138,12 @@ static nt_status open_csv(const char *path, const char *test_path,
         }
         test_path = guess;
     }
-    nt_status rc = nt_csv_load(path, 0, train);
+    // the test file is scaled as the training file was, whatever its values
+    bool scaled;
+    nt_status rc = nt_csv_load_scaled(path, 0, NT_CSV_SCALE_AUTO, train,
+                                      &scaled);
     if (rc != NT_OK) return rc;
-    rc = nt_csv_load(test_path, train->n_classes, test);
+    rc = nt_csv_load_scaled(test_path, train->n_classes, scaled, test, NULL);
     if (rc != NT_OK) return rc;
     if (train->d != test->d) {
         nt_errorf("%s: %zu features per row, but %s has %zu", path, train->d,

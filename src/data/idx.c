@@ -254,6 +254,25 @@ nt_status nt_idx_load(const char *images_path, const char *labels_path,
     return NT_OK;
 }
 
+nt_status nt_idx_load_images(const char *path, nt_dataset *out)
+{
+    assert(path && out);
+    memset(out, 0, sizeof *out);
+    idx_file im = {0};
+    nt_status rc = idx_open(path, IDX_IMAGES, &im);
+    if (rc == NT_OK)
+        rc = nt_dataset_alloc(im.dims[0], (size_t)im.dims[1] * im.dims[2], 0,
+                              out);
+    if (rc == NT_OK) rc = read_pixels(&im, out->X);
+    idx_close(&im);
+    if (rc != NT_OK) {
+        nt_dataset_free(out);
+        return rc;
+    }
+    snprintf(out->source, sizeof out->source, "%s", path);
+    return NT_OK;
+}
+
 /* ---- writing ---- */
 
 static bool ends_with(const char *s, const char *suffix)

@@ -42,6 +42,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 
 #define STREAM_DESIGN 0x62617965ULL           /* "baye" */
 #define STREAM_ASK 0x6261796573000000ULL      /* "bayes" << 24, + trial */
@@ -341,7 +342,7 @@ static nt_status fit_model(bayes *b, nt_rng *r, acq *a, double *liar)
 {
     size_t e = (size_t)b->enc;
     int n = 0;
-    double sum = 0.0, best = INFINITY;
+    double sum = 0.0, best = INFINITY, worst = -INFINITY;
     a->n_fail = 0;
     for (int i = 0; i < b->n_told; i++) {
         if (!b->told[i].ok) {
@@ -353,30 +354,42 @@ static nt_status fit_model(bayes *b, nt_rng *r, acq *a, double *liar)
         b->gy[n++] = y;
         sum += y;
         if (y < best) best = y;
+        if (y > worst) worst = y;
     }
-    nt_status rc = nt_gp_set_data(&b->gp, b->gx, b->gy, n);
-    if (rc != NT_OK) return rc;
     double mean = sum / n;
+    *liar = mean;
+    int mode = getenv("MODE") ? atoi(getenv("MODE")) : 0;
+    int nr = n;
+    if (mode >= 1)
+    for (int i = 0; i < b->n_told; i++) {
+        if (b->told[i].ok) continue;
+        memcpy(b->gx + n * e, b->told_x + i * e, e * sizeof(double));
+        b->gy[n++] = worst;
+    }
+    nt_status rc = nt_gp_set_data(&b->gp, b->gx, b->gy, mode == 2 ? n : nr);
+    if (rc != NT_OK) return rc;
+    int m = n - nr;
+    if (mode == 2) m = 0;
     for (int i = 0; i < b->n_pend; i++) {
         memcpy(b->gx + (n + i) * e, b->pend_x + i * e, e * sizeof(double));
         b->gy[n + i] = mean;
     }
-    rc = nt_gp_add_points(&b->gp, b->gx + n * e, b->gy + n, b->n_pend);
+    m += b->n_pend;
+    b->gp.fantasy_noise = getenv("FNOISE") ? atof(getenv("FNOISE")) : 0.0;
+    rc = nt_gp_add_points(&b->gp, b->gx + (n - (mode == 2 ? 0 : n - nr)) * e, b->gy + (n - (mode == 2 ? 0 : n - nr)), m);
     if (rc == NT_OK) rc = nt_gp_fit(&b->gp, b->restarts, r);
     if (rc != NT_OK) return rc;
     a->best = best;
     a->xi = 0.0;
-    if (a->n_fail == 0) return NT_OK;
+    if (a->n_fail == 0 || getenv("NOCLS")) { a->n_fail = 0; return NT_OK; }
     for (int i = 0; i < b->n_told; i++) b->gy[i] = b->told[i].ok ? 1.0 : -1.0;
     rc = nt_gp_set_data(&b->cls, b->told_x, b->gy, b->n_told);
     if (rc != NT_OK) return rc;
     memcpy(b->cls.theta, b->gp.theta, (size_t)nt_gp_n_theta(b->enc) * sizeof(double));
     b->cls.theta[0] = 0.0;
-    b->cls.theta[b->enc + 1] = log(CLS_NOISE);
-    rc = nt_gp_factor(&b->cls);
-    if (rc != NT_OK) return rc;
-    *liar = mean;
-    return NT_OK;
+    b->cls.theta[b->enc + 1] = log(getenv("CLSN") ? atof(getenv("CLSN")) : CLS_NOISE);
+    if (getenv("CLSLS")) for (int j = 0; j < b->enc; j++) b->cls.theta[1 + j] += log(atof(getenv("CLSLS")));
+    return nt_gp_factor(&b->cls);
 }
 
 /* ---- ask / tell ---- */

@@ -130,7 +130,7 @@ static void build_kernel(const nt_gp *gp, const double *theta, int n,
             }
             K[(size_t)i * n + k] = amp * nt_gp_matern52(sqrt(r2));
         }
-        K[(size_t)i * n + i] = amp + diag;
+        K[(size_t)i * n + i] = amp + diag + (i >= gp->n_fit ? gp->fantasy_noise : 0.0);
     }
 }
 

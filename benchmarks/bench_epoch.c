@@ -1,0 +1,427 @@
+/* bench_epoch.c - how long one training epoch takes, and how much of it is
+ * matrix multiplication.
+ *
+ * For the 784-256-128-10 network (ReLU, dropout 0.2, Adam) and one epoch over
+ * MNIST's 60,000 training images, at each batch size and BLAS thread count:
+ *
+ *   nntune  one epoch through nt_train (no validation): gather, forward,
+ *           dropout, softmax, loss, backward, Adam - the real thing. Median
+ *           of --runs timed runs after one untimed warm-up run.
+ *   gemm    only the cblas_sgemm calls an epoch makes, same shapes, same
+ *           order, same alpha/beta, on buffers allocated once: per batch,
+ *           per layer forward y = x W^T, backward dW += dy^T x and (except
+ *           the first layer) dx = dy W. Same warm-up and median.
+ *   ratio   nntune / gemm, and the non-GEMM share 1 - gemm / nntune: the
+ *           part of an epoch that is neither OpenBLAS's fault nor its merit.
+ *
+ * Usage (run from the repository root; see benchmarks/run.sh):
+ *   bench_epoch [--batches 32,64,128,512] [--threads 1,2] [--runs 3]
+ *               [--csv FILE] [--data mnist]
+ *   bench_epoch --info                 machine and OpenBLAS, "key: value"
+ *   bench_epoch --profile-epochs N [--batches 128] [--threads 1]
+ *                                      N epochs of nt_train only, for perf
+ *
+ * --csv appends one row per (threads, batch) and writes the header first
+ * when the file is new or empty. OPENBLAS_CORETYPE is read by OpenBLAS when
+ * the library loads, so a different kernel set means running this program
+ * again with the variable set (run.sh does so for SkylakeX).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nntune/dataset.h"
+#include "nntune/net.h"
+#include "nntune/split.h"
+#include "nntune/train.h"
+
+#define MAX_LIST 16
+
+/* The benchmarked network: 784-256-128-10, ReLU, dropout 0.2. */
+static nt_arch bench_arch(void)
+{
+    nt_arch a = {0};
+    a.n_in = 784;
+    a.n_out = 10;
+    a.n_hidden = 2;
+    a.hidden[0] = 256;
+    a.hidden[1] = 128;
+    a.act = NT_ACT_RELU;
+    a.dropout = 0.2f;
+    return a;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* "32,64,128" -> {32, 64, 128}; returns the count, 0 on a bad list. */
+static int parse_list(const char *s, int *out)
+{
+    int n = 0;
+    while (*s && n < MAX_LIST) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 1 || v > 65536) return 0;
+        out[n++] = (int)v;
+        s = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') return 0;
+    }
+    return n;
+}
+
+/* ---- machine and library description ---------------------------------- */
+
+static void cpu_model(char *model, size_t len, int *cpus, int *avx512)
+{
+    snprintf(model, len, "unknown");
+    *cpus = 0;
+    *avx512 = 0;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[4096];
+    bool have_model = false;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "processor", 9) == 0) (*cpus)++;
+        if (!have_model && strncmp(line, "model name", 10) == 0) {
+            const char *c = strchr(line, ':');
+            if (c) {
+                c += c[1] == ' ' ? 2 : 1;
+                snprintf(model, len, "%s", c);
+                model[strcspn(model, "\n")] = '\0';
+                have_model = true;
+            }
+        }
+        if (strncmp(line, "flags", 5) == 0 && strstr(line, " avx512f")) *avx512 = 1;
+    }
+    fclose(f);
+}
+
+static void print_info(void)
+{
+    char model[256];
+    int cpus, avx512;
+    cpu_model(model, sizeof model, &cpus, &avx512);
+    const char *ct = getenv("OPENBLAS_CORETYPE");
+    const char *nt = getenv("OPENBLAS_NUM_THREADS");
+    printf("cpu: %s\n", model);
+    printf("logical cpus: %d\n", cpus);
+    printf("avx512f: %s\n", avx512 ? "yes" : "no");
+    printf("openblas config: %s\n", openblas_get_config());
+    printf("openblas core: %s\n", openblas_get_corename());
+    printf("openblas procs: %d\n", openblas_get_num_procs());
+    printf("OPENBLAS_CORETYPE: %s\n", ct ? ct : "(unset)");
+    printf("OPENBLAS_NUM_THREADS: %s\n", nt ? nt : "(unset)");
+}
+
+/* ---- (a) the real epoch through nt_train -------------------------------- */
+
+typedef struct {
+    double median, min, max;
+} timing;
+
+static timing summarize(double *t, int runs)
+{
+    timing s = {0};
+    s.min = s.max = t[0];
+    for (int i = 1; i < runs; i++) {
+        if (t[i] < s.min) s.min = t[i];
+        if (t[i] > s.max) s.max = t[i];
+    }
+    s.median = median(t, runs);
+    return s;
+}
+
+/* One warm-up epoch, then `runs` timed epochs, each from the same initial
+ * weights and RNG state so every run does identical work. */
+static nt_status bench_train(const nt_dataset *ds, int batch, int runs,
+                             int epochs, timing *out)
+{
+    nt_arch a = bench_arch();
+    nt_rng rng;
+    nt_rng_seed(&rng, 1);
+    nt_net net = {0};
+    nt_status rc = nt_net_init(&a, batch, &rng, &net);
+    if (rc != NT_OK) return rc;
+    float *init = nt_alloc(net.n_params * sizeof *init);  // (n_params)
+    if (!init) {
+        nt_net_free(&net);
+        return NT_ERR_NOMEM;
+    }
+    memcpy(init, net.params, net.n_params * sizeof *init);
+
+    nt_train_config cfg = nt_train_defaults();  // Adam lr 1e-3, no L2
+    cfg.epochs = epochs;
+    cfg.batch = batch;
+    cfg.patience = 0;
+    nt_view all = nt_view_all(ds);
+    double t[MAX_LIST];
+    for (int r = -1; r < runs && rc == NT_OK; r++) {
+        memcpy(net.params, init, net.n_params * sizeof *init);
+        nt_rng_seed(&rng, 2);
+        nt_history h = {0};
+        double t0 = nt_now();
+        rc = nt_train(&net, &cfg, &all, NULL, &rng, NULL, NULL, &h);
+        double dt = nt_now() - t0;
+        nt_history_free(&h);
+        if (r >= 0) t[r] = dt;
+    }
+    if (rc == NT_OK) *out = summarize(t, runs);
+    nt_free(init);
+    nt_net_free(&net);
+    return rc;
+}
+
+/* ---- (b) the same epoch's GEMMs alone ----------------------------------- */
+
+typedef struct {
+    int L;                  /* layers */
+    int in[3], out[3];
+    float *x;               /* (B, 784) the gathered batch */
+    float *W[3];            /* (out, in) */
+    float *dW[3];           /* (out, in) */
+    float *y[3];            /* (B, out) layer outputs; y[l] feeds layer l+1 */
+    float *dy[3];           /* (B, out) gradient at layer l's output */
+} gemm_bufs;
+
+static void gemm_free(gemm_bufs *g)
+{
+    nt_free(g->x);
+    for (int l = 0; l < 3; l++) {
+        nt_free(g->W[l]);
+        nt_free(g->dW[l]);
+        nt_free(g->y[l]);
+        nt_free(g->dy[l]);
+    }
+    memset(g, 0, sizeof *g);
+}
+
+// Values of the magnitude training sees (pixels in [0,1], weights ~ 0.05,
+// gradients ~ 1e-3), so no denormals or overflow slow anything down.
+static void fill(float *p, size_t n, float scale, nt_rng *rng)
+{
+    for (size_t i = 0; i < n; i++) p[i] = scale * (float)nt_rng_uniform(rng);
+}
+
+static nt_status gemm_init(gemm_bufs *g, int Bmax)
+{
+    memset(g, 0, sizeof *g);
+    nt_arch a = bench_arch();
+    g->L = a.n_hidden + 1;
+    nt_rng rng;
+    nt_rng_seed(&rng, 3);
+    for (int l = 0; l < g->L; l++) {
+        g->in[l] = l == 0 ? a.n_in : a.hidden[l - 1];
+        g->out[l] = l == a.n_hidden ? a.n_out : a.hidden[l];
+    }
+    size_t B = (size_t)Bmax;
+    g->x = nt_alloc(B * (size_t)g->in[0] * sizeof(float));
+    if (!g->x) return NT_ERR_NOMEM;
+    fill(g->x, B * (size_t)g->in[0], 1.0f, &rng);
+    for (int l = 0; l < g->L; l++) {
+        size_t nw = (size_t)g->out[l] * (size_t)g->in[l], ny = B * (size_t)g->out[l];
+        g->W[l] = nt_alloc(nw * sizeof(float));
+        g->dW[l] = nt_alloc(nw * sizeof(float));
+        g->y[l] = nt_alloc(ny * sizeof(float));
+        g->dy[l] = nt_alloc(ny * sizeof(float));
+        if (!g->W[l] || !g->dW[l] || !g->y[l] || !g->dy[l]) return NT_ERR_NOMEM;
+        fill(g->W[l], nw, 0.1f, &rng);
+        fill(g->dy[l], ny, 1e-3f, &rng);
+    }
+    return NT_OK;
+}
+
+/* Exactly the cblas_sgemm calls of nt_net_forward + nt_net_backward for one
+ * batch of B rows (dense.c): forward layer by layer, backward from the top,
+ * dW accumulating (beta 1) and dx overwriting (beta 0). */
+static void gemm_batch(gemm_bufs *g, int B)
+{
+    for (int l = 0; l < g->L; l++) {
+        const float *x = l == 0 ? g->x : g->y[l - 1];
+        int in = g->in[l], out = g->out[l];
+        // x (B, in), W (out, in): y = x W^T is (B, out)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out, in,
+                    1.0f, x, in, g->W[l], in, 0.0f, g->y[l], out);
+    }
+    for (int l = g->L - 1; l >= 0; l--) {
+        const float *x = l == 0 ? g->x : g->y[l - 1];
+        int in = g->in[l], out = g->out[l];
+        // dW (out, in) += dy^T (out, B) x (B, in)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B,
+                    1.0f, g->dy[l], out, x, in, 1.0f, g->dW[l], in);
+        // dx (B, in) = dy (B, out) W (out, in), written where layer l-1's dy is
+        if (l > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out,
+                        1.0f, g->dy[l], out, g->W[l], in, 0.0f, g->dy[l - 1], in);
+    }
+}
+
+/* FLOPs of one batch of B rows (2 per multiply-add). */
+static double gemm_flops(const gemm_bufs *g, int B)
+{
+    double f = 0;
+    for (int l = 0; l < g->L; l++) {
+        double mn = 2.0 * B * g->in[l] * g->out[l];
+        f += mn * (l > 0 ? 3 : 2);
+    }
+    return f;
+}
+
+static void gemm_epoch(gemm_bufs *g, size_t n, int batch)
+{
+    for (size_t start = 0; start < n; start += (size_t)batch) {
+        int B = (int)(n - start < (size_t)batch ? n - start : (size_t)batch);
+        gemm_batch(g, B);
+    }
+}
+
+static nt_status bench_gemm(size_t n, int batch, int runs, timing *out,
+                            double *gflops)
+{
+    gemm_bufs g;
+    nt_status rc = gemm_init(&g, batch);
+    if (rc != NT_OK) {
+        gemm_free(&g);
+        return rc;
+    }
+    double t[MAX_LIST], flops = 0;
+    for (size_t start = 0; start < n; start += (size_t)batch)
+        flops += gemm_flops(&g, (int)(n - start < (size_t)batch ? n - start : (size_t)batch));
+    gemm_epoch(&g, n, batch);  // warm-up
+    for (int r = 0; r < runs; r++) {
+        double t0 = nt_now();
+        gemm_epoch(&g, n, batch);
+        t[r] = nt_now() - t0;
+    }
+    *out = summarize(t, runs);
+    *gflops = flops / out->median * 1e-9;
+    gemm_free(&g);
+    return NT_OK;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: bench_epoch [--batches 32,64,128,512] [--threads 1,2] [--runs 3]\n"
+               "                   [--csv FILE] [--data mnist]\n"
+               "       bench_epoch --info\n"
+               "       bench_epoch --profile-epochs N [--batches 128] [--threads 1]\n");
+}
+
+static FILE *open_csv(const char *path)
+{
+    FILE *f = fopen(path, "a");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    if (ftell(f) == 0)
+        fprintf(f, "coretype,corename,blas_threads,batch,steps,nntune_s,nntune_min_s,"
+                   "nntune_max_s,gemm_s,ratio,non_gemm_share,gemm_gflops,"
+                   "nntune_images_per_s\n");
+    return f;
+}
+
+int main(int argc, char **argv)
+{
+    int batches[MAX_LIST] = {32, 64, 128, 512}, nb = 4;
+    int threads[MAX_LIST] = {1, 2}, nth = 2;
+    int runs = 3, profile_epochs = 0;
+    const char *csv = NULL, *data = "mnist";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--info") == 0) {
+            print_info();
+            return 0;
+        } else if (strcmp(a, "--batches") == 0 && v) {
+            nb = parse_list(v, batches), i++;
+        } else if (strcmp(a, "--threads") == 0 && v) {
+            nth = parse_list(v, threads), i++;
+        } else if (strcmp(a, "--runs") == 0 && v) {
+            runs = atoi(v), i++;
+        } else if (strcmp(a, "--profile-epochs") == 0 && v) {
+            profile_epochs = atoi(v), i++;
+        } else if (strcmp(a, "--csv") == 0 && v) {
+            csv = v, i++;
+        } else if (strcmp(a, "--data") == 0 && v) {
+            data = v, i++;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (nb < 1 || nth < 1 || runs < 1 || runs > MAX_LIST || profile_epochs < 0) {
+        usage(stderr);
+        return 2;
+    }
+
+    nt_dataset train = {0}, test = {0};
+    if (nt_data_open(data, NULL, &train, &test) != NT_OK) {
+        fprintf(stderr, "bench_epoch: %s\n", nt_last_error());
+        return 1;
+    }
+    nt_dataset_free(&test);
+
+    if (profile_epochs > 0) {
+        openblas_set_num_threads(threads[0]);
+        timing t;
+        nt_status rc = bench_train(&train, batches[0], 1, profile_epochs, &t);
+        if (rc == NT_OK)
+            printf("profile: %d epochs at batch %d, %d BLAS thread(s): %.3f s\n",
+                   profile_epochs, batches[0], threads[0], t.median);
+        nt_dataset_free(&train);
+        return rc == NT_OK ? 0 : 1;
+    }
+
+    FILE *out = csv ? open_csv(csv) : NULL;
+    if (csv && !out) {
+        fprintf(stderr, "bench_epoch: cannot open %s\n", csv);
+        nt_dataset_free(&train);
+        return 1;
+    }
+    const char *ct = getenv("OPENBLAS_CORETYPE");
+    const char *core = openblas_get_corename();
+    printf("%zu images, OpenBLAS core %s (OPENBLAS_CORETYPE=%s), median of %d runs\n",
+           train.n, core, ct ? ct : "unset", runs);
+    printf("%7s %6s %6s %10s %10s %7s %9s %8s\n", "threads", "batch", "steps",
+           "nntune s", "gemm s", "ratio", "non-gemm", "GFLOP/s");
+    int status = 0;
+    for (int ti = 0; ti < nth && !status; ti++) {
+        openblas_set_num_threads(threads[ti]);
+        for (int bi = 0; bi < nb && !status; bi++) {
+            int B = batches[bi];
+            long steps = (long)((train.n + (size_t)B - 1) / (size_t)B);
+            timing tn, tg;
+            double gf = 0;
+            nt_status rc = bench_train(&train, B, runs, 1, &tn);
+            if (rc == NT_OK) rc = bench_gemm(train.n, B, runs, &tg, &gf);
+            if (rc != NT_OK) {
+                fprintf(stderr, "bench_epoch: batch %d: %s\n", B, nt_last_error());
+                status = 1;
+                break;
+            }
+            double ratio = tn.median / tg.median, share = 1.0 - tg.median / tn.median;
+            printf("%7d %6d %6ld %10.3f %10.3f %7.2f %8.1f%% %8.1f\n", openblas_get_num_threads(),
+                   B, steps, tn.median, tg.median, ratio, 100 * share, gf);
+            fflush(stdout);
+            if (out)
+                fprintf(out, "%s,%s,%d,%d,%ld,%.4f,%.4f,%.4f,%.4f,%.3f,%.3f,%.2f,%.0f\n",
+                        ct ? ct : "unset", core, openblas_get_num_threads(), B, steps,
+                        tn.median, tn.min, tn.max, tg.median, ratio, share, gf,
+                        (double)train.n / tn.median);
+        }
+    }
+    if (out) fclose(out);
+    nt_dataset_free(&train);
+    return status;
+}
