@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nntune/dataset.h"
 #include "nntune/net.h"
@@ -128,12 +129,24 @@ static void print_info(void)
 /* ---- (a) the real epoch through nt_train -------------------------------- */
 
 typedef struct {
-    double median, min, max;
+    double median, min, max;  /* wall seconds over the timed runs */
+    double cpu;               /* median process CPU seconds (all threads) */
 } timing;
 
-static timing summarize(double *t, int runs)
+// Process CPU time: with one BLAS thread it is immune to other processes
+// taking the core away (wall time is not); with two it also counts
+// OpenBLAS's spinning worker, so it is only a cross-check.
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static timing summarize(double *t, double *cpu, int runs)
 {
     timing s = {0};
+    s.cpu = median(cpu, runs);
     s.min = s.max = t[0];
     for (int i = 1; i < runs; i++) {
         if (t[i] < s.min) s.min = t[i];
@@ -166,18 +179,21 @@ static nt_status bench_train(const nt_dataset *ds, int batch, int runs,
     cfg.batch = batch;
     cfg.patience = 0;
     nt_view all = nt_view_all(ds);
-    double t[MAX_LIST];
+    double t[MAX_LIST], cpu[MAX_LIST];
     for (int r = -1; r < runs && rc == NT_OK; r++) {
         memcpy(net.params, init, net.n_params * sizeof *init);
         nt_rng_seed(&rng, 2);
         nt_history h = {0};
-        double t0 = nt_now();
+        double t0 = nt_now(), c0 = cpu_now();
         rc = nt_train(&net, &cfg, &all, NULL, &rng, NULL, NULL, &h);
-        double dt = nt_now() - t0;
+        double dt = nt_now() - t0, dc = cpu_now() - c0;
         nt_history_free(&h);
-        if (r >= 0) t[r] = dt;
+        if (r >= 0) {
+            t[r] = dt;
+            cpu[r] = dc;
+        }
     }
-    if (rc == NT_OK) *out = summarize(t, runs);
+    if (rc == NT_OK) *out = summarize(t, cpu, runs);
     nt_free(init);
     nt_net_free(&net);
     return rc;
@@ -295,16 +311,17 @@ static nt_status bench_gemm(size_t n, int batch, int runs, timing *out,
         gemm_free(&g);
         return rc;
     }
-    double t[MAX_LIST], flops = 0;
+    double t[MAX_LIST], cpu[MAX_LIST], flops = 0;
     for (size_t start = 0; start < n; start += (size_t)batch)
         flops += gemm_flops(&g, (int)(n - start < (size_t)batch ? n - start : (size_t)batch));
     gemm_epoch(&g, n, batch);  // warm-up
     for (int r = 0; r < runs; r++) {
-        double t0 = nt_now();
+        double t0 = nt_now(), c0 = cpu_now();
         gemm_epoch(&g, n, batch);
         t[r] = nt_now() - t0;
+        cpu[r] = cpu_now() - c0;
     }
-    *out = summarize(t, runs);
+    *out = summarize(t, cpu, runs);
     *gflops = flops / out->median * 1e-9;
     gemm_free(&g);
     return NT_OK;
@@ -327,8 +344,8 @@ static FILE *open_csv(const char *path)
     fseek(f, 0, SEEK_END);
     if (ftell(f) == 0)
         fprintf(f, "coretype,corename,blas_threads,batch,steps,nntune_s,nntune_min_s,"
-                   "nntune_max_s,gemm_s,ratio,non_gemm_share,gemm_gflops,"
-                   "nntune_images_per_s\n");
+                   "nntune_max_s,gemm_s,gemm_min_s,ratio,non_gemm_share,gemm_gflops,"
+                   "nntune_images_per_s,nntune_cpu_s,gemm_cpu_s\n");
     return f;
 }
 
@@ -393,8 +410,8 @@ int main(int argc, char **argv)
     const char *core = openblas_get_corename();
     printf("%zu images, OpenBLAS core %s (OPENBLAS_CORETYPE=%s), median of %d runs\n",
            train.n, core, ct ? ct : "unset", runs);
-    printf("%7s %6s %6s %10s %10s %7s %9s %8s\n", "threads", "batch", "steps",
-           "nntune s", "gemm s", "ratio", "non-gemm", "GFLOP/s");
+    printf("%7s %6s %6s %10s %10s %7s %9s %8s %9s %9s\n", "threads", "batch", "steps",
+           "nntune s", "gemm s", "ratio", "non-gemm", "GFLOP/s", "nt cpu s", "gemm cpu");
     int status = 0;
     for (int ti = 0; ti < nth && !status; ti++) {
         openblas_set_num_threads(threads[ti]);
@@ -411,14 +428,16 @@ int main(int argc, char **argv)
                 break;
             }
             double ratio = tn.median / tg.median, share = 1.0 - tg.median / tn.median;
-            printf("%7d %6d %6ld %10.3f %10.3f %7.2f %8.1f%% %8.1f\n", openblas_get_num_threads(),
-                   B, steps, tn.median, tg.median, ratio, 100 * share, gf);
+            printf("%7d %6d %6ld %10.3f %10.3f %7.2f %8.1f%% %8.1f %9.3f %9.3f\n",
+                   openblas_get_num_threads(), B, steps, tn.median, tg.median, ratio,
+                   100 * share, gf, tn.cpu, tg.cpu);
             fflush(stdout);
             if (out)
-                fprintf(out, "%s,%s,%d,%d,%ld,%.4f,%.4f,%.4f,%.4f,%.3f,%.3f,%.2f,%.0f\n",
+                fprintf(out, "%s,%s,%d,%d,%ld,%.4f,%.4f,%.4f,%.4f,%.4f,%.3f,%.3f,%.2f,%.0f,"
+                             "%.4f,%.4f\n",
                         ct ? ct : "unset", core, openblas_get_num_threads(), B, steps,
-                        tn.median, tn.min, tn.max, tg.median, ratio, share, gf,
-                        (double)train.n / tn.median);
+                        tn.median, tn.min, tn.max, tg.median, tg.min, ratio, share, gf,
+                        (double)train.n / tn.median, tn.cpu, tg.cpu);
         }
     }
     if (out) fclose(out);

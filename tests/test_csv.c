@@ -1,4 +1,5 @@
-/* test_csv.c - CSV data sets: headers, line endings, pixel scaling, and
+/* test_csv.c - CSV data sets: headers, line endings, pixel scaling (and a
+ * test file scaled like its training file), and
  * every malformed row refused with the file, line and field named. */
 #include <criterion/criterion.h>
 
@@ -232,4 +233,110 @@ Test(csv, a_missing_file_is_an_io_error_naming_it)
     cr_assert_eq(rc, NT_ERR_IO, "status %d, want NT_ERR_IO", rc);
     cr_assert_not_null(strstr(nt_last_error(), missing), "message '%s'",
                        nt_last_error());
+}
+
+/* ---- scaling chosen by the caller, and a test file scaled like its
+ * training file ---- */
+
+static nt_dataset load_scaled_ok(const char *text, int scale, bool *scaled)
+{
+    write_text(text);
+    nt_dataset ds = {0};
+    nt_status rc = nt_csv_load_scaled(path, 0, scale, &ds, scaled);
+    cr_assert_eq(rc, NT_OK, "nt_csv_load_scaled: status %d: %s", rc,
+                 nt_last_error());
+    return ds;
+}
+
+Test(csv, auto_scaling_reports_what_it_chose)
+{
+    bool scaled = false;
+    nt_dataset ds = load_scaled_ok("1,0,255\n0,51,0\n", NT_CSV_SCALE_AUTO,
+                                   &scaled);
+    cr_assert(scaled, "pixels in 0..255: scaled = %d, want 1", scaled);
+    cr_assert_float_eq(ds.X[2], 0.2f, 1e-6f, "X[2] = %g, want 0.2", ds.X[2]);
+    nt_dataset_free(&ds);
+    scaled = true;
+    ds = load_scaled_ok("1,0,0.5\n0,1,0\n", NT_CSV_SCALE_AUTO, &scaled);
+    cr_assert(!scaled, "values in 0..1: scaled = %d, want 0", scaled);
+    nt_dataset_free(&ds);
+    scaled = true;
+    ds = load_scaled_ok("1,-3,200\n", NT_CSV_SCALE_AUTO, &scaled);
+    cr_assert(!scaled, "a negative value: scaled = %d, want 0", scaled);
+    nt_dataset_free(&ds);
+}
+
+Test(csv, never_keeps_pixels_and_255_divides_any_values)
+{
+    bool scaled = true;
+    nt_dataset ds = load_scaled_ok("1,0,255\n0,51,0\n", NT_CSV_SCALE_NEVER,
+                                   &scaled);
+    cr_assert(!scaled && ds.X[1] == 255.0f, "scaled %d, X[1] = %g, want 0 and "
+              "255", scaled, ds.X[1]);
+    nt_dataset_free(&ds);
+    ds = load_scaled_ok("1,0,1\n0,-51,0.5\n", NT_CSV_SCALE_255, &scaled);
+    expect_values(&ds, 2, 2, (int32_t[]){1, 0},
+                  (float[]){0, 1.0f / 255, -0.2f, 0.5f / 255});
+    cr_assert(scaled, "scaled = %d, want 1", scaled);
+    nt_dataset_free(&ds);
+    // nt_csv_load is the AUTO case; NULL is allowed for the flag
+    ds = load_scaled_ok("1,0,255\n", NT_CSV_SCALE_AUTO, NULL);
+    cr_assert_eq(ds.X[1], 1.0f, "X[1] = %g, want 1", ds.X[1]);
+    nt_dataset_free(&ds);
+}
+
+Test(csv, a_failed_scaled_load_leaves_the_flag_false)
+{
+    write_text("1,2,x\n");
+    nt_dataset ds = {0};
+    bool scaled = true;
+    nt_status rc = nt_csv_load_scaled(path, 0, NT_CSV_SCALE_255, &ds, &scaled);
+    cr_assert_eq(rc, NT_ERR_FORMAT, "status %d, want NT_ERR_FORMAT", rc);
+    cr_assert(!scaled && ds.X == NULL, "scaled %d, X %p after a failure",
+              scaled, (void *)ds.X);
+}
+
+/* Open tmpdir/s_train.csv and s_test.csv through nt_data_open. */
+static void open_pair(const char *train_text, const char *test_text,
+                      nt_dataset *train, nt_dataset *test)
+{
+    char tr[300], te[300];
+    snprintf(tr, sizeof tr, "%s/s_train.csv", tmpdir);
+    snprintf(te, sizeof te, "%s/s_test.csv", tmpdir);
+    FILE *fp = fopen(tr, "wb");
+    cr_assert_not_null(fp, "cannot create %s", tr);
+    fputs(train_text, fp);
+    fclose(fp);
+    fp = fopen(te, "wb");
+    cr_assert_not_null(fp, "cannot create %s", te);
+    fputs(test_text, fp);
+    fclose(fp);
+    nt_status rc = nt_data_open(tr, NULL, train, test);
+    cr_assert_eq(rc, NT_OK, "nt_data_open: %s", nt_last_error());
+}
+
+Test(csv, a_test_file_of_0_and_1_pixels_is_scaled_like_its_0_255_training_file)
+{
+    nt_dataset train = {0}, test = {0};
+    // on its own the test file (all values <= 1) would be kept as it is
+    open_pair("1,0,255\n0,51,0\n", "1,1,0\n0,0,1\n", &train, &test);
+    cr_assert_eq(train.X[1], 1.0f, "train X[1] = %g, want 255/255 = 1",
+                 train.X[1]);
+    cr_assert_float_eq(test.X[0], 1.0f / 255, 1e-9f,
+                       "test X[0] = %g, want 1/255 as in training", test.X[0]);
+    nt_dataset_free(&train);
+    nt_dataset_free(&test);
+}
+
+Test(csv, a_test_file_in_0_255_is_kept_when_its_training_file_was)
+{
+    nt_dataset train = {0}, test = {0};
+    // the training file has a negative value, so it is not pixels; on its
+    // own the test file (0..255, some above 1) would be divided by 255
+    open_pair("1,-1,100\n0,51,0\n", "1,2,200\n0,0,1\n", &train, &test);
+    cr_assert_eq(train.X[1], 100.0f, "train X[1] = %g, want 100", train.X[1]);
+    cr_assert_eq(test.X[1], 200.0f, "test X[1] = %g, want 200 as in training",
+                 test.X[1]);
+    nt_dataset_free(&train);
+    nt_dataset_free(&test);
 }

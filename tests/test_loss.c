@@ -117,3 +117,14 @@ Test(loss, backward_matches_finite_differences)
         cr_assert(err < 1e-2, "dlogits[%d] = %.6g, finite difference %.6g", i, (double)d[i], n);
     }
 }
+
+Test(loss, a_confident_correct_row_keeps_its_small_loss_accurate)
+{
+    // logits {10, 0}, label 0: loss = log(1 + e^-10) = 4.5398899e-5; computing
+    // log-sum-exp in float first (10.0000454) would round away ~1e-6 of it
+    const float z[2] = {10.0f, 0.0f};
+    const int32_t y[1] = {0};
+    double want = log1p(exp(-10.0));
+    float L = nt_ce_loss(z, y, 1, 2);
+    cr_assert(fabs(L - want) < 1e-6 * want, "loss = %.9g, want log(1 + e^-10) = %.9g", (double)L, want);
+}

@@ -12,9 +12,11 @@
 #include "nntune/net.h"  /* nt_act */
 #include "nntune/rng.h"
 
-/* Draw mask (n) from rng (keep with probability 1-p) and set
- * y = x * mask / (1-p). p in [0, 1); p == 0 copies x and draws nothing
- * (mask is then left untouched and may be NULL). */
+/* Draw mask (n) (keep with probability 1-p) and set y = x * mask / (1-p).
+ * Takes exactly one nt_rng_u64() from rng, which seeds a counter-based
+ * stream for the n values, so equal rng states give equal masks.
+ * p in [0, 1); p == 0 copies x and draws nothing (mask is then left
+ * untouched and may be NULL). */
 void nt_dropout_forward(float *y /*(n)*/, uint8_t *mask /*(n)*/,
                         const float *x /*(n)*/, size_t n, float p, nt_rng *rng);
 

@@ -24,6 +24,9 @@
 #include "nntune/rng.h"
 #include "nntune/space.h"
 
+/* Most inputs a GP takes: a space of NT_MAX_PARAMS choices, one-hot. */
+#define NT_GP_MAX_DIMS (NT_MAX_PARAMS * NT_MAX_CHOICES)
+
 /* Hyperparameter bounds, natural units (normalized y). */
 #define NT_GP_AMP_MIN 1e-2
 #define NT_GP_AMP_MAX 1e2
@@ -55,8 +58,9 @@ typedef struct {
 /* Number of hyperparameters for d inputs: d + 2. */
 static inline int nt_gp_n_theta(int d) { return d + 2; }
 
-/* Set up for d inputs with room for `cap` points (it grows as needed).
- * theta starts at amp = 1, ls = 0.5, noise = 1e-3. Free with nt_gp_free. */
+/* Set up for d inputs (1..NT_GP_MAX_DIMS, else NT_ERR_ARG) with room for
+ * `cap` points (it grows as needed). theta starts at amp = 1, ls = 0.5,
+ * noise = 1e-3. Free with nt_gp_free. */
 nt_status nt_gp_init(nt_gp *gp, int d, int cap);
 /* Free; safe on a zeroed or freed gp. */
 void nt_gp_free(nt_gp *gp);
@@ -88,8 +92,8 @@ double nt_gp_log_prior(int d, const double *theta, double *grad);
 
 /* Fit theta on the real points by maximizing log marginal likelihood + log
  * prior: from the current theta, then from `restarts` random starts drawn
- * from rng; keeps the best, then factors all points (fantasies included).
- * With no points, only factors. */
+ * from rng (may be NULL when restarts is 0); keeps the best, then factors
+ * all points (fantasies included). With no points, only factors. */
 nt_status nt_gp_fit(nt_gp *gp, int restarts, nt_rng *rng);
 
 /* Posterior of the latent function at x (d), in the original units of y:

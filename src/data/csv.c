@@ -260,8 +260,8 @@ static nt_status choose_layout(const char *path, const csv_shape *s,
     }
     c->for_features = true;
     if (s->n_fields != want_d && s->n_fields != want_d + 1) {
-        nt_errorf("%s:%zu: %zu field%s, expected %zu features (or a label, "
-                  "then %zu features: %zu fields)", path, s->first_data,
+        nt_errorf("%s:%zu: %zu field%s, want %zu features or a label then "
+                  "%zu features (%zu fields)", path, s->first_data,
                   s->n_fields, s->n_fields == 1 ? "" : "s", want_d, want_d,
                   want_d + 1);
         return NT_ERR_MISMATCH;

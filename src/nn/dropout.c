@@ -4,18 +4,25 @@
 #include <assert.h>
 #include <string.h>
 
-// Keep when a 32-bit random draw is below (1-p) * 2^32: two draws per
-// nt_rng_u64(), so the mask costs half a generator call per value.
+// splitmix64's output function (Steele, Lea & Flood 2014)
+static inline uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+// One draw from rng seeds a splitmix64 stream, and value i of the mask
+// comes from element i of that stream: keep when it is below (1-p) * 2^64.
+// Element i is a pure function of (seed, i), so the loop vectorizes, where
+// one nt_rng_u64() call per value would cost more than the layer's GEMM.
 static void draw_mask(uint8_t *restrict mask, size_t n, float p, nt_rng *rng)
 {
-    const uint64_t keep = (uint64_t)((1.0 - (double)p) * 4294967296.0);
-    size_t i = 0;
-    for (; i + 2 <= n; i += 2) {
-        uint64_t u = nt_rng_u64(rng);
-        mask[i] = (u & 0xffffffffu) < keep;
-        mask[i + 1] = (u >> 32) < keep;
-    }
-    if (i < n) mask[i] = (nt_rng_u64(rng) >> 32) < keep;
+    const uint64_t keep = (uint64_t)((1.0 - (double)p) * 0x1p64);  // p > 0: < 2^64
+    const uint64_t seed = nt_rng_u64(rng);
+    #pragma omp simd
+    for (size_t i = 0; i < n; i++)
+        mask[i] = mix64(seed + (i + 1) * 0x9e3779b97f4a7c15ULL) < keep;
 }
 
 void nt_dropout_forward(float *y, uint8_t *mask, const float *x, size_t n,

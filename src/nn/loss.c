@@ -5,23 +5,30 @@
 #include <math.h>
 #include <stddef.h>
 
-// Row max without skipping NaN: once a NaN is seen the max stays NaN, and
-// NaN flows into every probability and into the loss.
-static inline float row_max(const float *x, int C)
+// Index of the row max, without skipping NaN: once a NaN is seen it is the
+// "max", and NaN flows into every probability and into the loss.
+static inline int row_argmax(const float *x, int C)
 {
-    float m = x[0];
+    int k = 0;
     for (int j = 1; j < C; j++)
-        if (x[j] > m || x[j] != x[j]) m = x[j];
-    return m;
+        if (x[j] > x[k] || x[j] != x[j]) k = j;
+    return k;
 }
 
-// log(sum(exp(x))) of one row; subtracting the max keeps expf() from
-// overflowing, and at least one term is exp(0) = 1 so log() stays finite
-static inline float row_lse(const float *x, int C)
+static inline float row_max(const float *x, int C) { return x[row_argmax(x, C)]; }
+
+// -log softmax(x)[label] = log-sum-exp(x) - x[label]
+//                        = (m - x[label]) + log1p(sum over j != k of exp(x[j] - m))
+// with m = x[k] the row max: subtracting m keeps expf() from overflowing,
+// and leaving exp(0) = 1 out of the sum for log1p keeps the loss of a
+// confident, correct row (~1e-5) accurate instead of rounding it away.
+static inline float row_ce(const float *x, int C, int label)
 {
-    float m = row_max(x, C), s = 0.0f;
-    for (int j = 0; j < C; j++) s += expf(x[j] - m);
-    return m + logf(s);
+    int k = row_argmax(x, C);
+    float m = x[k], s = 0.0f;
+    for (int j = 0; j < C; j++)
+        if (j != k) s += expf(x[j] - m);
+    return (m - x[label]) + log1pf(s);
 }
 
 static inline void row_softmax(float *p, const float *x, int C)
@@ -47,9 +54,8 @@ float nt_ce_loss(const float *logits, const int32_t *y, int B, int C)
     assert(logits && y && B >= 1 && C >= 1);
     double sum = 0.0;
     for (int r = 0; r < B; r++) {
-        const float *x = logits + (size_t)r * C;
         assert(y[r] >= 0 && y[r] < C);
-        sum += (double)row_lse(x, C) - (double)x[y[r]];
+        sum += row_ce(logits + (size_t)r * C, C, y[r]);
     }
     return (float)(sum / B);
 }

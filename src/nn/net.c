@@ -203,11 +203,12 @@ static void start_grads(nt_net *net, float l2)
         size_t nw = (size_t)ly->out * ly->in;
         float *restrict g = net->grads + ly->w;
         const float *restrict w = net->params + ly->w;
-        if (l2 != 0.0f)
+        if (l2 != 0.0f) {
             #pragma omp simd
             for (size_t i = 0; i < nw; i++) g[i] = l2 * w[i];
-        else
+        } else {
             memset(g, 0, nw * sizeof *g);
+        }
         memset(net->grads + ly->b, 0, (size_t)ly->out * sizeof(float));
     }
 }

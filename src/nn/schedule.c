@@ -68,8 +68,10 @@ double nt_schedule_lr(const nt_schedule *s, long step)
     case NT_SCHED_CONSTANT:
         return base;
     case NT_SCHED_STEP:
+        assert(s->step_size >= 1);  // nt_schedule_check() first
         return base * pow(s->gamma, (double)(t / s->step_size));
     case NT_SCHED_EXP:
+        assert(s->step_size >= 1);
         return base * pow(s->gamma, (double)t / (double)s->step_size);
     case NT_SCHED_COSINE: {
         double T = (double)(s->total_steps - s->warmup);
@@ -79,6 +81,7 @@ double nt_schedule_lr(const nt_schedule *s, long step)
     case NT_SCHED_CYCLIC: {
         // triangular policy (Smith 2017): x runs 1 -> 0 -> 1 over one cycle
         // of 2*step_size steps, and lr = lr_min + (base - lr_min) * (1 - x)
+        assert(s->step_size >= 1);
         double ss = (double)s->step_size;
         double cycle = floor(1.0 + (double)t / (2.0 * ss));
         double x = fabs((double)t / ss - 2.0 * cycle + 1.0);

@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +37,19 @@ static cJSON *arch_to_json(const nt_arch *a)
     return o;
 }
 
-static bool json_int(const cJSON *o, const char *key, int *out)
+/* A whole number that fits an int (range first: casting 1e12 is undefined). */
+static bool int_value(const cJSON *v, int *out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble != (int)v->valuedouble) return false;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= INT_MIN && v->valuedouble <= INT_MAX) ||
+        v->valuedouble != (int)v->valuedouble)
+        return false;
     *out = (int)v->valuedouble;
     return true;
+}
+
+static bool json_int(const cJSON *o, const char *key, int *out)
+{
+    return int_value(cJSON_GetObjectItemCaseSensitive(o, key), out);
 }
 
 static nt_status arch_from_json(const char *path, const cJSON *o, nt_arch *a)
@@ -60,11 +68,10 @@ static nt_status arch_from_json(const char *path, const cJSON *o, nt_arch *a)
     a->n_hidden = cJSON_GetArraySize(h);
     for (int i = 0; i < a->n_hidden; i++) {
         const cJSON *u = cJSON_GetArrayItem(h, i);
-        if (!cJSON_IsNumber(u)) {
-            nt_errorf("%s: model header: hidden[%d] is not a number", path, i);
+        if (!int_value(u, &a->hidden[i])) {
+            nt_errorf("%s: model header: hidden[%d] is not a whole number", path, i);
             return NT_ERR_FORMAT;
         }
-        a->hidden[i] = (int)u->valuedouble;
     }
     int k = nt_act_parse(act->valuestring);
     if (k < 0) {

@@ -157,6 +157,12 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
                   train->ds->d, net->arch.n_in);
         return NT_ERR_MISMATCH;
     }
+    // nt_evaluate would refuse it every epoch, leaving a stale val loss
+    if (val && val->n > 0 && (int)val->ds->d != net->arch.n_in) {
+        nt_errorf("train: validation data has %zu features, network expects %d",
+                  val->ds->d, net->arch.n_in);
+        return NT_ERR_MISMATCH;
+    }
     train_buffers b;
     rc = buffers_init(&b, net, cfg, train);
     hist->epoch = calloc((size_t)cfg->epochs, sizeof *hist->epoch);

@@ -55,6 +55,10 @@ static nt_status gp_reserve(nt_gp *gp, int need)
 nt_status nt_gp_init(nt_gp *gp, int d, int cap)
 {
     memset(gp, 0, sizeof *gp);
+    if (d < 1 || d > NT_GP_MAX_DIMS) {
+        nt_errorf("gp: %d inputs (want 1..%d)", d, NT_GP_MAX_DIMS);
+        return NT_ERR_ARG;
+    }
     gp->d = d;
     gp->y_std = 1.0;
     gp->theta = nt_alloc((size_t)nt_gp_n_theta(d) * sizeof *gp->theta);
@@ -117,7 +121,7 @@ static void build_kernel(const nt_gp *gp, const double *theta, int n,
 {
     int d = gp->d;
     double amp = exp(theta[0]);
-    double inv_ls[NT_MAX_PARAMS * NT_MAX_CHOICES];
+    double inv_ls[NT_GP_MAX_DIMS];
     for (int j = 0; j < d; j++) inv_ls[j] = exp(-theta[1 + j]);
     for (int i = 0; i < n; i++) {
         const double *xi = gp->X + (size_t)i * d;
@@ -249,7 +253,7 @@ double nt_gp_log_marginal(nt_gp *gp, const double *theta, double *grad)
             W[(size_t)i * n + j] = alpha[i] * alpha[j] - t;
         }
     }
-    double inv_ls[NT_MAX_PARAMS * NT_MAX_CHOICES];
+    double inv_ls[NT_GP_MAX_DIMS];
     for (int j = 0; j < d; j++) inv_ls[j] = exp(-theta[1 + j]);
     double g_amp = 0.0, g_noise = 0.0;
     for (int i = 0; i < n; i++) {
@@ -327,7 +331,7 @@ static double minimize_box(nt_gp *gp, double *x, const double *lo,
                            const double *hi, int max_iter)
 {
     int p = nt_gp_n_theta(gp->d);
-    enum { PMAX = NT_MAX_PARAMS * NT_MAX_CHOICES + 2 };
+    enum { PMAX = NT_GP_MAX_DIMS + 2 };
     double g[PMAX], gn[PMAX], xn[PMAX], dir[PMAX], q[PMAX];
     double S[LBFGS_M][PMAX], Y[LBFGS_M][PMAX], rho[LBFGS_M], a[LBFGS_M];
     int mem = 0, head = 0;
@@ -419,7 +423,7 @@ static double minimize_box(nt_gp *gp, double *x, const double *lo,
 nt_status nt_gp_fit(nt_gp *gp, int restarts, nt_rng *rng)
 {
     int d = gp->d, p = nt_gp_n_theta(d);
-    enum { PMAX = NT_MAX_PARAMS * NT_MAX_CHOICES + 2 };
+    enum { PMAX = NT_GP_MAX_DIMS + 2 };
     double lo[PMAX], hi[PMAX], x[PMAX], best[PMAX];
     theta_bounds(d, lo, hi);
     if (gp->n_fit > 0) {
@@ -449,7 +453,7 @@ void nt_gp_predict(nt_gp *gp, const double *x, double *mu, double *var)
 {
     int n = gp->n, d = gp->d;
     double amp = exp(gp->theta[0]);
-    double inv_ls[NT_MAX_PARAMS * NT_MAX_CHOICES];
+    double inv_ls[NT_GP_MAX_DIMS];
     for (int j = 0; j < d; j++) inv_ls[j] = exp(-gp->theta[1 + j]);
     double *k = gp->work;  // (n) k(x, X_i), then L^-1 k
     double m = 0.0;

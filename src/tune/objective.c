@@ -239,9 +239,11 @@ static void run_fold(const nt_cv *cv, const nt_arch *arch,
     out->status = rc;
     out->reason[0] = '\0';
     if (rc != NT_OK) snprintf(out->reason, sizeof out->reason, "%s", nt_last_error());
-    out->metric = cv->metric == NT_METRIC_ACCURACY ? m.accuracy
-                  : cv->metric == NT_METRIC_LOSS   ? m.loss
-                                                   : m.macro_f1;
+    // a fold that failed has no metric: never score it 0 (m is zeroed then)
+    out->metric = rc != NT_OK                        ? NAN
+                  : cv->metric == NT_METRIC_ACCURACY ? m.accuracy
+                  : cv->metric == NT_METRIC_LOSS     ? m.loss
+                                                     : m.macro_f1;
     if (rc == NT_OK && !isfinite(out->metric)) {
         out->status = NT_ERR_NUMERIC;
         snprintf(out->reason, sizeof out->reason, "validation %s is %g",
@@ -271,6 +273,8 @@ nt_status nt_cv_objective(void *ctx, const nt_space *space, nt_trial *t)
     if (rc != NT_OK) {
         t->status = rc;
         snprintf(t->reason, sizeof t->reason, "%s", nt_last_error());
+        t->metric = t->metric_std = t->score = NAN;
+        for (int f = 0; f < cv->folds; f++) t->fold_metric[f] = NAN; // none ran
         return NT_OK;
     }
     fold_result res[NT_MAX_FOLDS];
