@@ -20,6 +20,9 @@
  *   bench_epoch --info                 machine and OpenBLAS, "key: value"
  *   bench_epoch --profile-epochs N [--batches 128] [--threads 1]
  *                                      N epochs of nt_train only, for perf
+ *   --no-gemm                          skip (b): nntune epochs only (run.sh
+ *                                      runs two such processes at once to
+ *                                      compare jobs against BLAS threads)
  *
  * --csv appends one row per (threads, batch) and writes the header first
  * when the file is new or empty. OPENBLAS_CORETYPE is read by OpenBLAS when
@@ -29,6 +32,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,7 +336,7 @@ static nt_status bench_gemm(size_t n, int batch, int runs, timing *out,
 static void usage(FILE *f)
 {
     fprintf(f, "usage: bench_epoch [--batches 32,64,128,512] [--threads 1,2] [--runs 3]\n"
-               "                   [--csv FILE] [--data mnist]\n"
+               "                   [--csv FILE] [--data mnist] [--no-gemm]\n"
                "       bench_epoch --info\n"
                "       bench_epoch --profile-epochs N [--batches 128] [--threads 1]\n");
 }
@@ -354,6 +358,7 @@ int main(int argc, char **argv)
     int batches[MAX_LIST] = {32, 64, 128, 512}, nb = 4;
     int threads[MAX_LIST] = {1, 2}, nth = 2;
     int runs = 3, profile_epochs = 0;
+    bool no_gemm = false;
     const char *csv = NULL, *data = "mnist";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -368,6 +373,8 @@ int main(int argc, char **argv)
             runs = atoi(v), i++;
         } else if (strcmp(a, "--profile-epochs") == 0 && v) {
             profile_epochs = atoi(v), i++;
+        } else if (strcmp(a, "--no-gemm") == 0) {
+            no_gemm = true;
         } else if (strcmp(a, "--csv") == 0 && v) {
             csv = v, i++;
         } else if (strcmp(a, "--data") == 0 && v) {
@@ -418,10 +425,10 @@ int main(int argc, char **argv)
         for (int bi = 0; bi < nb && !status; bi++) {
             int B = batches[bi];
             long steps = (long)((train.n + (size_t)B - 1) / (size_t)B);
-            timing tn, tg;
-            double gf = 0;
+            timing tn, tg = {NAN, NAN, NAN, NAN};
+            double gf = NAN;
             nt_status rc = bench_train(&train, B, runs, 1, &tn);
-            if (rc == NT_OK) rc = bench_gemm(train.n, B, runs, &tg, &gf);
+            if (rc == NT_OK && !no_gemm) rc = bench_gemm(train.n, B, runs, &tg, &gf);
             if (rc != NT_OK) {
                 fprintf(stderr, "bench_epoch: batch %d: %s\n", B, nt_last_error());
                 status = 1;

@@ -23,6 +23,19 @@ nt_status nt_journal_append(nt_journal *j, const nt_space *s, const nt_trial *t)
 /* Close; safe on a zeroed journal. */
 void nt_journal_close(nt_journal *j);
 
+/* Read a journal back (for --resume and reports). `header` receives the
+ * first line's JSON text (malloc'd, caller frees); every complete trial line
+ * is added to `study` (values decoded from its point through `space`), and
+ * study->seconds is set to the last trial's finishing time. A last line that
+ * is cut short (no newline: the process died mid-write) or does not parse
+ * is dropped: *dropped is set to 1 and *good_bytes to the length of the
+ * file up to the last good line, so the caller can truncate it there. Any
+ * earlier bad line is NT_ERR_FORMAT naming the file and line. */
+nt_status nt_journal_read(const char *path, const nt_space *space, char **header,
+                          nt_study *study, int *dropped, long *good_bytes);
+/* Open an existing journal for appending, first cutting it to good_bytes. */
+nt_status nt_journal_append_open(const char *path, long good_bytes, nt_journal *j);
+
 /* One trial as a JSON object (the journal's line), malloc'd; NULL when out
  * of memory. */
 char *nt_trial_to_json(const nt_space *s, const nt_trial *t);

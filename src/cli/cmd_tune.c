@@ -25,7 +25,7 @@ typedef struct {
     nt_metric metric;
     double time_budget, es_frac;
     uint64_t seed;
-    bool json, quiet, explain, overwrite, trials_set;
+    bool json, quiet, explain, overwrite, trials_set, resume;
 } tune_opts;
 
 enum { T_DATA = 1, T_TEST_DATA, T_OBJECTIVE, T_STRATEGY, T_SPACE, T_PARAM,
@@ -81,7 +81,8 @@ static void usage(FILE *f)
         "  --trials N           trial budget                [20; grid: the whole grid]\n"
         "  --time-budget T      start no trial after T (90s, 20m, 1.5h)        [none]\n"
         "  --grid-points N      grid: values per real or integer range           [3]\n"
-        "  --initial-points N   bayes: space-filling design size  [2*dims+2, 5..20]\n"
+        "  --initial-points N   bayes: space-filling design size [2*dims+2 in 5..20,\n"
+        "                       at most half of --trials]\n"
         "  --seed N             seed of the whole study                          [1]\n"
         "How to score:\n"
         "  --folds K            stratified cross-validation folds                [3]\n"
@@ -93,6 +94,8 @@ static void usage(FILE *f)
         "Output:\n"
         "  --out DIR            run folder                [models/DATA-STRATEGY]\n"
         "  --overwrite          replace an existing run folder's study\n"
+        "  --resume             continue the study in the run folder: finished\n"
+        "                       trials are kept, not run again (same settings)\n"
         "  --explain            say why each point was chosen\n"
         "  --json               JSON summary on stdout (progress to stderr)\n"
         "  --quiet              no per-trial lines\n"
@@ -167,9 +170,7 @@ static int parse_args(int argc, char **argv, tune_opts *o)
         case T_EXPLAIN: o->explain = true; break;
         case T_OVERWRITE: o->overwrite = true; break;
         case T_ES_FRAC: ok = cli_double(cmd, "es-frac", optarg, 0, 0.5, &o->es_frac); break;
-        case T_RESUME:
-            return cli_usage_error(cmd, "--resume: resuming a study is not supported "
-                                   "yet; start a new one with --out or --overwrite");
+        case T_RESUME: o->resume = true; break;
         default:
             return cli_usage_error(cmd, "unknown or incomplete option '%s' (see nntune --help)",
                                    argv[optind - 1]);
@@ -180,6 +181,8 @@ static int parse_args(int argc, char **argv, tune_opts *o)
     if (strcmp(o->strategy, "grid") && strcmp(o->strategy, "random") && strcmp(o->strategy, "bayes"))
         return cli_usage_error(cmd, "--strategy: expected grid, random or bayes, got '%s'",
                                o->strategy);
+    if (o->resume && o->overwrite)
+        return cli_usage_error(cmd, "--resume and --overwrite contradict each other");
     if (o->objective && (o->space_file || o->n_params))
         return cli_usage_error(cmd, "--objective brings its own space: drop --space/--param");
     return 0;
@@ -416,6 +419,56 @@ done:
     return rc;
 }
 
+/* The initial design size a journal's header records (0 if none), so a
+ * resumed study with a larger --trials keeps the design it started with. */
+static int recorded_initial_points(const char *journal)
+{
+    FILE *f = fopen(journal, "r");
+    if (!f) return 0;
+    char *line = NULL;
+    size_t cap = 0;
+    int n = 0;
+    if (getline(&line, &cap, f) > 0) {
+        cJSON *h = cJSON_Parse(line);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(h, "study"), "initial_points");
+        if (cJSON_IsNumber(v)) n = (int)v->valuedouble;
+        cJSON_Delete(h);
+    }
+    free(line);
+    fclose(f);
+    return n;
+}
+
+/* A resumed study must be the same study: compare the settings recorded
+ * in its journal header with this run's. Returns 0 or an exit code. */
+static int check_resume(const char *dir, const char *old_header, const char *new_header)
+{
+    static const char *const keys[] = {"strategy", "seed", "objective", "data",
+                                       "folds", "metric", "es_frac", "grid_points",
+                                       "initial_points", "space"};
+    cJSON *a = cJSON_Parse(old_header), *b = cJSON_Parse(new_header);
+    const cJSON *sa = cJSON_GetObjectItemCaseSensitive(a, "study");
+    const cJSON *sb = cJSON_GetObjectItemCaseSensitive(b, "study");
+    int rc = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0] && !rc; i++) {
+        const cJSON *va = cJSON_GetObjectItemCaseSensitive(sa, keys[i]);
+        const cJSON *vb = cJSON_GetObjectItemCaseSensitive(sb, keys[i]);
+        if (!va && !vb) continue;
+        if (va && vb && cJSON_Compare(va, vb, true)) continue;
+        char *ta = va ? cJSON_PrintUnformatted(va) : strdup("(none)");
+        char *tb = vb ? cJSON_PrintUnformatted(vb) : strdup("(none)");
+        rc = cli_usage_error("tune", "--resume: %s was run with %s %s, this run has %s; "
+                             "resume with the same settings or pick another --out",
+                             dir, keys[i], ta, tb);
+        free(ta);
+        free(tb);
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    return rc;
+}
+
 static int default_jobs(int folds)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -446,9 +499,13 @@ int cmd_tune(int argc, char **argv)
     else snprintf(dir, sizeof dir, "models/%s-%s", name, o.strategy);
     snprintf(path, sizeof path, "%s/trials.jsonl", dir);
     struct stat sb;
-    if (stat(path, &sb) == 0 && !o.overwrite)
-        return cli_usage_error(cmd, "%s already holds a study; pass --overwrite to "
-                               "replace it or --out DIR to keep it", dir);
+    bool exists = stat(path, &sb) == 0;
+    if (exists && !o.overwrite && !o.resume)
+        return cli_usage_error(cmd, "%s already holds a study; pass --resume to "
+                               "continue it, --overwrite to replace it, or --out "
+                               "DIR to start another", dir);
+    if (!exists && o.resume)
+        return cli_usage_error(cmd, "--resume: no study to resume in %s", dir);
 
     nt_dataset train = {0}, test = {0};
     nt_cv cv = {0};
@@ -483,6 +540,16 @@ int cmd_tune(int argc, char **argv)
         // thread each; or one fold at a time with BLAS's own threads
         if (cv.jobs > 1) cli_set_threads(1);
     }
+    if (o.resume && !o.initial_points) o.initial_points = recorded_initial_points(path);
+    if (!o.initial_points && !strcmp(o.strategy, "bayes")) {
+        // the strategy's own default (2*dims+2 within 5..20), but never more
+        // than half the budget: a design that uses every trial leaves no
+        // room for the model
+        int d = 2 * space.dims + 2;
+        d = d < 5 ? 5 : d > 20 ? 20 : d;
+        int half = o.trials / 2 > 5 ? o.trials / 2 : 5;
+        o.initial_points = d < half ? d : half;
+    }
     nt_strategy_options so = {.grid_points = o.grid_points,
                               .initial_points = o.initial_points,
                               .seed = o.seed};
@@ -492,7 +559,22 @@ int cmd_tune(int argc, char **argv)
     }
     if (!cli_make_dir(cmd, dir)) goto done;
     header = study_header(&o, &space, fn ? fn->name : train.source);
-    if (nt_journal_create(path, header, &pg.journal) != NT_OK) goto fail;
+    if (o.resume) {
+        char *old = NULL;
+        int dropped = 0;
+        long good = 0;
+        if (nt_journal_read(path, &space, &old, &study, &dropped, &good) != NT_OK) goto fail;
+        rc = check_resume(dir, old, header);
+        free(old);
+        if (rc) goto done;
+        rc = EXIT_FAIL;
+        if (nt_journal_append_open(path, good, &pg.journal) != NT_OK) goto fail;
+        if (!o.quiet)
+            fprintf(out, "resuming %s: %d finished trials kept%s\n", dir, study.n,
+                    dropped ? ", a torn last line (cut off mid-write) dropped" : "");
+    } else if (nt_journal_create(path, header, &pg.journal) != NT_OK) {
+        goto fail;
+    }
     {
         char text[8192], sp[1200];
         nt_space_format(&space, text, sizeof text);

@@ -33,9 +33,15 @@ void nt_journal_close(nt_journal *j)
     j->f = NULL;
 }
 
+/* cJSON prints 15 significant digits when they read back "close enough";
+ * a resumed study needs the exact double the strategy saw, so the numbers
+ * a replay feeds back (points, scores) are printed with 17. */
 static cJSON *number_or_null(double v)
 {
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+    if (!isfinite(v)) return cJSON_CreateNull();
+    char text[32];
+    snprintf(text, sizeof text, "%.17g", v);
+    return cJSON_CreateRaw(text);
 }
 
 static void add_params(cJSON *o, const nt_space *s, const nt_trial *t)
@@ -76,7 +82,7 @@ char *nt_trial_to_json(const nt_space *s, const nt_trial *t)
     cJSON_AddNumberToObject(o, "seconds", t->seconds);
     cJSON_AddNumberToObject(o, "finished", t->finished);
     cJSON *u = cJSON_AddArrayToObject(o, "u");
-    for (int d = 0; d < s->dims; d++) cJSON_AddItemToArray(u, cJSON_CreateNumber(t->u[d]));
+    for (int d = 0; d < s->dims; d++) cJSON_AddItemToArray(u, number_or_null(t->u[d]));
     cJSON_AddStringToObject(o, "why", t->why);
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -186,4 +192,155 @@ nt_status nt_trials_csv(const char *path, const nt_space *s, const nt_study *st,
     nt_status rc = nt_write_file_atomic(path, b.s ? b.s : "", b.n);
     free(b.s);
     return rc;
+}
+
+static double num_or_nan(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* One journal line -> a trial. */
+static nt_status parse_trial(const char *path, int line, const char *text,
+                             const nt_space *space, nt_trial *t)
+{
+    memset(t, 0, sizeof *t);
+    cJSON *o = cJSON_Parse(text);
+    const cJSON *trial = cJSON_GetObjectItemCaseSensitive(o, "trial");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(o, "status");
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "u");
+    nt_status rc = NT_OK;
+    if (!cJSON_IsObject(o) || !cJSON_IsNumber(trial) || !cJSON_IsString(status) ||
+        !cJSON_IsArray(u) || cJSON_GetArraySize(u) != space->dims) {
+        nt_errorf("%s:%d: not a trial of this study's space", path, line);
+        rc = NT_ERR_FORMAT;
+        goto done;
+    }
+    t->trial = (int)trial->valuedouble;
+    for (int d = 0; d < space->dims; d++) {
+        const cJSON *x = cJSON_GetArrayItem(u, d);
+        if (!cJSON_IsNumber(x) || !(x->valuedouble >= 0 && x->valuedouble <= 1)) {
+            nt_errorf("%s:%d: point coordinate %d is not in [0,1]", path, line, d);
+            rc = NT_ERR_FORMAT;
+            goto done;
+        }
+        t->u[d] = x->valuedouble;
+    }
+    nt_space_decode(space, t->u, &t->values);
+    const char *st = status->valuestring;
+    t->status = !strcmp(st, "ok") ? NT_OK : !strcmp(st, "diverged") ? NT_ERR_NUMERIC : NT_ERR_ARG;
+    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(o, "reason");
+    if (cJSON_IsString(reason)) snprintf(t->reason, sizeof t->reason, "%s", reason->valuestring);
+    const cJSON *why = cJSON_GetObjectItemCaseSensitive(o, "why");
+    if (cJSON_IsString(why)) snprintf(t->why, sizeof t->why, "%s", why->valuestring);
+    t->metric = num_or_nan(o, "metric");
+    t->metric_std = num_or_nan(o, "metric_std");
+    t->score = num_or_nan(o, "score");
+    t->seconds = num_or_nan(o, "seconds");
+    t->finished = num_or_nan(o, "finished");
+    if (t->status == NT_OK && !isfinite(t->score)) {
+        nt_errorf("%s:%d: trial %d is ok but has no score", path, line, t->trial);
+        rc = NT_ERR_FORMAT;
+        goto done;
+    }
+    const cJSON *folds = cJSON_GetObjectItemCaseSensitive(o, "folds");
+    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(o, "fold_epochs");
+    const cJSON *ran = cJSON_GetObjectItemCaseSensitive(o, "fold_epochs_run");
+    if (cJSON_IsArray(folds)) {
+        int k = cJSON_GetArraySize(folds);
+        t->n_folds = k > NT_MAX_FOLDS ? NT_MAX_FOLDS : k;
+        for (int f = 0; f < t->n_folds; f++) {
+            const cJSON *x = cJSON_GetArrayItem(folds, f);
+            t->fold_metric[f] = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+            x = cJSON_IsArray(ep) ? cJSON_GetArrayItem(ep, f) : NULL;
+            t->fold_epochs[f] = cJSON_IsNumber(x) ? (int)x->valuedouble : 0;
+            x = cJSON_IsArray(ran) ? cJSON_GetArrayItem(ran, f) : NULL;
+            t->fold_ran[f] = cJSON_IsNumber(x) ? (int)x->valuedouble : 0;
+        }
+    }
+done:
+    cJSON_Delete(o);
+    return rc;
+}
+
+nt_status nt_journal_read(const char *path, const nt_space *space, char **header,
+                          nt_study *study, int *dropped, long *good_bytes)
+{
+    *header = NULL;
+    *dropped = 0;
+    *good_bytes = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        nt_errorf("%s: cannot read the journal: %s", path, strerror(errno));
+        return NT_ERR_IO;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int lineno = 0;
+    long offset = 0;
+    nt_status rc = NT_OK;
+    while (rc == NT_OK && (len = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        bool complete = line[len - 1] == '\n';
+        int next = fgetc(f);
+        bool last = next == EOF;
+        if (!last) ungetc(next, f);
+        if (lineno == 1) {
+            cJSON *h = complete ? cJSON_Parse(line) : NULL;
+            bool ok = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(h, "study"));
+            cJSON_Delete(h);
+            if (!ok) {
+                nt_errorf("%s:1: not an nntune journal (no \"study\" header)", path);
+                rc = NT_ERR_FORMAT;
+                break;
+            }
+            *header = strdup(line);
+            offset += len;
+            continue;
+        }
+        nt_trial t;
+        nt_status prc = complete ? parse_trial(path, lineno, line, space, &t) : NT_ERR_FORMAT;
+        if (prc != NT_OK && last) { // torn write: the process died mid-line
+            *dropped = 1;
+            break;
+        }
+        if (prc != NT_OK) {
+            if (!complete) nt_errorf("%s:%d: line cut short", path, lineno);
+            rc = prc;
+            break;
+        }
+        rc = nt_study_add(study, &t);
+        study->seconds = t.finished;
+        offset += len;
+    }
+    free(line);
+    fclose(f);
+    if (rc == NT_OK && !*header) {
+        nt_errorf("%s: empty journal", path);
+        rc = NT_ERR_FORMAT;
+    }
+    if (rc != NT_OK) {
+        free(*header);
+        *header = NULL;
+        return rc;
+    }
+    *good_bytes = offset;
+    return NT_OK;
+}
+
+nt_status nt_journal_append_open(const char *path, long good_bytes, nt_journal *j)
+{
+    memset(j, 0, sizeof *j);
+    snprintf(j->path, sizeof j->path, "%s", path);
+    if (truncate(path, good_bytes) != 0) {
+        nt_errorf("%s: cannot cut the torn last line: %s", path, strerror(errno));
+        return NT_ERR_IO;
+    }
+    j->f = fopen(path, "a");
+    if (!j->f) {
+        nt_errorf("%s: cannot append to the journal: %s", path, strerror(errno));
+        return NT_ERR_IO;
+    }
+    return NT_OK;
 }
