@@ -281,7 +281,7 @@ Test(journal, trials_csv_has_fold_and_param_columns_ranks_and_quoted_reasons)
     }
     char path[256];
     snprintf(path, sizeof path, "%s/trials.csv", tmpdir);
-    cr_assert_eq(nt_trials_csv(path, &s, &st, true), NT_OK, "%s", nt_last_error());
+    cr_assert_eq(nt_trials_csv(path, &s, &st), NT_OK, "%s", nt_last_error());
 
     int n;
     char **lines = read_lines(path, &n);
@@ -354,7 +354,7 @@ Test(journal, trials_csv_of_a_plain_function_has_no_split_columns)
     }
     char path[256];
     snprintf(path, sizeof path, "%s/f.csv", tmpdir);
-    cr_assert_eq(nt_trials_csv(path, &s, &st, false), NT_OK, "%s", nt_last_error());
+    cr_assert_eq(nt_trials_csv(path, &s, &st), NT_OK, "%s", nt_last_error());
     int n;
     char **lines = read_lines(path, &n);
     cr_assert_eq(n, 4, "%d lines", n);

@@ -42,8 +42,8 @@ char *nt_trial_to_json(const nt_space *s, const nt_trial *t);
 
 /* Write trials.csv for a study: trial, status, mean_test_score,
  * std_test_score, rank_test_score, split<k>_test_score..., mean_fit_time,
- * epochs, param_<name>..., reason. `metric` names the score. Atomic. */
-nt_status nt_trials_csv(const char *path, const nt_space *s, const nt_study *st,
-                        bool higher_is_better);
+ * epochs, param_<name>..., reason. Ranks follow the scores the strategy
+ * minimized (1 = best, ties share a rank, failed trials last). Atomic. */
+nt_status nt_trials_csv(const char *path, const nt_space *s, const nt_study *st);
 
 #endif

@@ -25,7 +25,7 @@ typedef struct {
     nt_metric metric;
     double time_budget, es_frac;
     uint64_t seed;
-    bool json, quiet, explain, overwrite, trials_set, resume;
+    bool json, quiet, explain, overwrite, trials_set, time_set, resume;
 } tune_opts;
 
 enum { T_DATA = 1, T_TEST_DATA, T_OBJECTIVE, T_STRATEGY, T_SPACE, T_PARAM,
@@ -78,11 +78,12 @@ static void usage(FILE *f)
         "                       --param 'lr = loguniform(1e-4, 1e-1)' (repeatable)\n"
         "How to search:\n"
         "  --strategy NAME      grid, random or bayes                         [bayes]\n"
-        "  --trials N           trial budget                [20; grid: the whole grid]\n"
-        "  --time-budget T      start no trial after T (90s, 20m, 1.5h)        [none]\n"
+        "  --trials N           trial budget [40; --objective: 50; grid: the whole grid]\n"
+        "  --time-budget T      start no trial after T (90s, 20m, 1.5h; none)\n"
+        "                       [25m for a network; none for --objective]\n"
         "  --grid-points N      grid: values per real or integer range           [3]\n"
         "  --initial-points N   bayes: space-filling design size [2*dims+2 in 5..20,\n"
-        "                       at most half of --trials]\n"
+        "                       at most a quarter of --trials]\n"
         "  --seed N             seed of the whole study                          [1]\n"
         "How to score:\n"
         "  --folds K            stratified cross-validation folds                [3]\n"
@@ -120,7 +121,7 @@ static int parse_args(int argc, char **argv, tune_opts *o)
     memset(o, 0, sizeof *o);
     o->data = "mnist";
     o->strategy = "bayes";
-    o->trials = 20;
+    o->trials = 0; // set after parsing: it depends on the strategy
     o->folds = 3;
     o->grid_points = 3;
     o->seed = 1;
@@ -161,7 +162,11 @@ static int parse_args(int argc, char **argv, tune_opts *o)
             break;
         case T_GRID_POINTS: ok = cli_int(cmd, "grid-points", optarg, 2, 100, &o->grid_points); break;
         case T_INITIAL: ok = cli_int(cmd, "initial-points", optarg, 1, 10000, &o->initial_points); break;
-        case T_TIME: ok = cli_duration(cmd, "time-budget", optarg, &o->time_budget); break;
+        case T_TIME:
+            o->time_set = true;
+            if (!strcmp(optarg, "none") || !strcmp(optarg, "0")) o->time_budget = 0;
+            else ok = cli_duration(cmd, "time-budget", optarg, &o->time_budget);
+            break;
         case T_SEED: ok = cli_u64(cmd, "seed", optarg, &o->seed); break;
         case T_JOBS: ok = cli_int(cmd, "jobs", optarg, 1, 256, &o->jobs); break;
         case T_OUT: o->out = optarg; break;
@@ -181,6 +186,12 @@ static int parse_args(int argc, char **argv, tune_opts *o)
     if (strcmp(o->strategy, "grid") && strcmp(o->strategy, "random") && strcmp(o->strategy, "bayes"))
         return cli_usage_error(cmd, "--strategy: expected grid, random or bayes, got '%s'",
                                o->strategy);
+    // Defaults sized so the README's one command finishes in about half an
+    // hour on two cores: 40 trials or 25 minutes of search for a network;
+    // 50 evaluations of a test function; the whole grid for grid search.
+    if (!o->trials_set)
+        o->trials = !strcmp(o->strategy, "grid") ? 1000000 : o->objective ? 50 : 40;
+    if (!o->time_set && !o->objective) o->time_budget = 25 * 60;
     if (o->resume && o->overwrite)
         return cli_usage_error(cmd, "--resume and --overwrite contradict each other");
     if (o->objective && (o->space_file || o->n_params))
@@ -440,6 +451,27 @@ static int recorded_initial_points(const char *journal)
     return n;
 }
 
+/* The journal's first line if it is a study header (malloc'd), else NULL. */
+static char *recorded_header(const char *journal)
+{
+    FILE *f = fopen(journal, "r");
+    if (!f) return NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    bool ok = false;
+    if (getline(&line, &cap, f) > 0) {
+        cJSON *h = cJSON_Parse(line);
+        ok = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(h, "study"));
+        cJSON_Delete(h);
+    }
+    fclose(f);
+    if (!ok) {
+        free(line);
+        return NULL;
+    }
+    return line;
+}
+
 /* A resumed study must be the same study: compare the settings recorded
  * in its journal header with this run's. Returns 0 or an exit code. */
 static int check_resume(const char *dir, const char *old_header, const char *new_header)
@@ -491,7 +523,6 @@ int cmd_tune(int argc, char **argv)
     nt_space space;
     int rc = build_space(&o, fn, &space);
     if (rc) return rc;
-    if (!strcmp(o.strategy, "grid") && !o.trials_set) o.trials = 1000000;
 
     char name[256], dir[1024], path[1200];
     cli_data_name(fn ? fn->name : o.data, name, sizeof name);
@@ -542,13 +573,12 @@ int cmd_tune(int argc, char **argv)
     }
     if (o.resume && !o.initial_points) o.initial_points = recorded_initial_points(path);
     if (!o.initial_points && !strcmp(o.strategy, "bayes")) {
-        // the strategy's own default (2*dims+2 within 5..20), but never more
-        // than half the budget: a design that uses every trial leaves no
-        // room for the model
+        // the strategy's own default (2*dims+2 within 5..20), but at most a
+        // quarter of the budget: the model needs trials of its own
         int d = 2 * space.dims + 2;
         d = d < 5 ? 5 : d > 20 ? 20 : d;
-        int half = o.trials / 2 > 5 ? o.trials / 2 : 5;
-        o.initial_points = d < half ? d : half;
+        int quarter = o.trials / 4 > 5 ? o.trials / 4 : 5;
+        o.initial_points = d < quarter ? d : quarter;
     }
     nt_strategy_options so = {.grid_points = o.grid_points,
                               .initial_points = o.initial_points,
@@ -560,14 +590,16 @@ int cmd_tune(int argc, char **argv)
     if (!cli_make_dir(cmd, dir)) goto done;
     header = study_header(&o, &space, fn ? fn->name : train.source);
     if (o.resume) {
-        char *old = NULL;
-        int dropped = 0;
-        long good = 0;
-        if (nt_journal_read(path, &space, &old, &study, &dropped, &good) != NT_OK) goto fail;
-        rc = check_resume(dir, old, header);
+        // settings first: another study's trials may not even fit this space
+        char *old = recorded_header(path);
+        rc = old ? check_resume(dir, old, header) : 0;
         free(old);
         if (rc) goto done;
         rc = EXIT_FAIL;
+        int dropped = 0;
+        long good = 0;
+        if (nt_journal_read(path, &space, &old, &study, &dropped, &good) != NT_OK) goto fail;
+        free(old);
         if (nt_journal_append_open(path, good, &pg.journal) != NT_OK) goto fail;
         if (!o.quiet)
             fprintf(out, "resuming %s: %d finished trials kept%s\n", dir, study.n,
@@ -625,7 +657,7 @@ int cmd_tune(int argc, char **argv)
         goto done;
     }
     snprintf(path, sizeof path, "%s/trials.csv", dir);
-    if (nt_trials_csv(path, &space, &study, o.metric != NT_METRIC_LOSS) != NT_OK) goto fail;
+    if (nt_trials_csv(path, &space, &study) != NT_OK) goto fail;
 
     cJSON_AddStringToObject(summary, "strategy", o.strategy);
     cJSON_AddNumberToObject(summary, "trials", study.n);

@@ -107,6 +107,20 @@ static nt_status open_idx_folder(const char *dir, nt_dataset *train,
                   train->d, paths[2], test->d);
         return NT_ERR_MISMATCH;
     }
+    // name the folder, not one of its four files
+    snprintf(train->source, sizeof train->source, "%s", dir);
+    snprintf(test->source, sizeof test->source, "%s", dir);
+    return NT_OK;
+}
+
+/* Load a known data set's folder and call it "name (folder)". */
+static nt_status open_named_folder(const char *name, const char *dir,
+                                   nt_dataset *train, nt_dataset *test)
+{
+    nt_status rc = open_idx_folder(dir, train, test);
+    if (rc != NT_OK) return rc;
+    snprintf(train->source, sizeof train->source, "%s (%s)", name, dir);
+    snprintf(test->source, sizeof test->source, "%s (%s)", name, dir);
     return NT_OK;
 }
 
@@ -160,10 +174,10 @@ static nt_status open_known(const char *name, nt_dataset *train,
     const char *root = getenv("NNTUNE_DATA");
     if (root && root[0]) {
         snprintf(env_dir, sizeof env_dir, "%s/%s", root, name);
-        if (is_dir(env_dir)) return open_idx_folder(env_dir, train, test);
+        if (is_dir(env_dir)) return open_named_folder(name, env_dir, train, test);
     }
     snprintf(local_dir, sizeof local_dir, "./data/%s", name);
-    if (is_dir(local_dir)) return open_idx_folder(local_dir, train, test);
+    if (is_dir(local_dir)) return open_named_folder(name, local_dir, train, test);
     nt_errorf("%s: data not found in %s%s%s (run `make setup` to fetch it)",
               name, env_dir, env_dir[0] ? " or " : "", local_dir);
     return NT_ERR_IO;

@@ -173,7 +173,7 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
     }
 
     nt_schedule sched = nt_train_schedule(cfg, train->n);
-    size_t n = train->n, d = train->ds->d;
+    size_t n = train->n;
     for (size_t i = 0; i < n; i++) b.order[i] = i;
     memcpy(b.best, net->params, net->n_params * sizeof *b.best);
     double best_loss = INFINITY, best_acc = -INFINITY;
@@ -273,7 +273,6 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
         rc = NT_ERR_INTERRUPTED;
         nt_errorf("training interrupted at epoch %d", hist->n + 1);
     }
-    (void)d;
     buffers_free(&b);
     return rc;
 }

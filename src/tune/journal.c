@@ -13,15 +13,23 @@ nt_status nt_journal_create(const char *path, const char *header_json, nt_journa
 {
     memset(j, 0, sizeof *j);
     snprintf(j->path, sizeof j->path, "%s", path);
-    j->f = fopen(path, "w");
+    // the header goes in whole (temporary name, then rename): a process
+    // killed here leaves no journal or a resumable one, never an empty file
+    // that neither --resume nor a new run would accept
+    size_t len = strlen(header_json);
+    char *text = malloc(len + 1);
+    if (!text) {
+        nt_errorf("%s: out of memory", path);
+        return NT_ERR_NOMEM;
+    }
+    memcpy(text, header_json, len);
+    text[len] = '\n';
+    nt_status rc = nt_write_file_atomic(path, text, len + 1);
+    free(text);
+    if (rc != NT_OK) return rc;
+    j->f = fopen(path, "a");
     if (!j->f) {
         nt_errorf("%s: cannot write the journal: %s", path, strerror(errno));
-        return NT_ERR_IO;
-    }
-    if (fprintf(j->f, "%s\n", header_json) < 0 || fflush(j->f) != 0 ||
-        fsync(fileno(j->f)) != 0) {
-        nt_errorf("%s: cannot write the journal: %s", path, strerror(errno));
-        nt_journal_close(j);
         return NT_ERR_IO;
     }
     return NT_OK;
@@ -141,8 +149,7 @@ static void put_num(buf_t *b, double v)
     else put(b, ",");
 }
 
-nt_status nt_trials_csv(const char *path, const nt_space *s, const nt_study *st,
-                        bool higher_is_better)
+nt_status nt_trials_csv(const char *path, const nt_space *s, const nt_study *st)
 {
     int folds = 0;
     for (int i = 0; i < st->n; i++)
@@ -183,7 +190,6 @@ nt_status nt_trials_csv(const char *path, const nt_space *s, const nt_study *st,
         for (const char *c = t->reason; *c; c++) put(&b, *c == '"' ? "\"\"" : "%c", *c);
         put(&b, "\"\n");
     }
-    (void)higher_is_better;
     if (b.oom) {
         free(b.s);
         nt_errorf("%s: out of memory", path);

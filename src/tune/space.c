@@ -523,7 +523,7 @@ static const char default_mnist[] =
     "dropout   = uniform(0.0, 0.5)\n"
     "optimizer = choice(sgd, adam)\n"
     "momentum  = uniform(0.5, 0.99)   if optimizer == sgd\n"
-    "l2        = loguniform(1e-6, 1e-2)\n"
+    "l2        = loguniform(1e-6, 1e-3)\n"
     "schedule  = choice(constant, cosine, step)\n"
     "epochs    = 20\n";
 
