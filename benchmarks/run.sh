@@ -35,6 +35,11 @@ echo "== library example: tuning a C function with the Bayesian strategy"
 tail -n 3 "$WORK/tune_own_objective.txt"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+busy=$(awk -v n="$(nproc)" '{ print ($1 > 0.5 * n) ? 1 : 0 }' /proc/loadavg)
+if [ "$busy" = 1 ]; then
+    echo "run.sh: warning: load average $load_before on $(nproc) CPUs; if other processes are running they" \
+         "will slow the runs down (the 2-thread rows most)" >&2
+fi
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 rm -f "$CSV"
 ./build/bench_epoch --info > "$WORK/info.txt"
@@ -139,6 +144,9 @@ info() { sed -n "s/^$1: //p" "$WORK/info.txt"; }
     echo "  OPENBLAS_NUM_THREADS=$(info OPENBLAS_NUM_THREADS); nntune itself runs one thread"
     echo "- compiler: $($CC --version | head -n 1), -O2 -march=native"
     echo "- load average (1, 5, 15 min): $load_before before, $load_after after"
+    if [ "$busy" = 1 ]; then
+        echo "  (**busy machine** at the start: if other processes were running, expect noisy rows)"
+    fi
     echo
     echo "| OpenBLAS core (OPENBLAS_CORETYPE) | BLAS threads | batch | steps | nntune s/epoch | GEMM-only s/epoch | ratio | non-GEMM share | GEMM GFLOP/s | nntune images/s | nntune CPU s |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -48,6 +48,8 @@ typedef struct {
     int dim;                                      /* its cube dimension, -1 if fixed */
     int parent;                                   /* condition's parameter, -1 if none */
     int parent_choice;                            /* active iff parent takes this option */
+    char where[64];                               /* where it was declared, e.g.
+                                                     "space.txt:4", for messages */
 } nt_param;
 
 typedef struct {

@@ -218,7 +218,7 @@ static int build_space(const tune_opts *o, const nt_testfn *fn, nt_space *space)
         if (nt_space_add_line(space, o->params[i], "--param") != NT_OK)
             return cli_usage_error(cmd, "%s", nt_last_error());
     if (nt_objective_check_space(space) != NT_OK)
-        return cli_usage_error(cmd, "%s%s", o->space_file ? o->space_file : "", nt_last_error());
+        return cli_usage_error(cmd, "%s", nt_last_error());
     return 0;
 }
 

@@ -119,8 +119,8 @@ static nt_status open_named_folder(const char *name, const char *dir,
 {
     nt_status rc = open_idx_folder(dir, train, test);
     if (rc != NT_OK) return rc;
-    snprintf(train->source, sizeof train->source, "%s (%s)", name, dir);
-    snprintf(test->source, sizeof test->source, "%s (%s)", name, dir);
+    snprintf(train->source, sizeof train->source, "%.60s (%.180s)", name, dir);
+    snprintf(test->source, sizeof test->source, "%.60s (%.180s)", name, dir);
     return NT_OK;
 }
 

@@ -89,10 +89,10 @@ static nt_status check_param(const nt_param *p)
     for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)
         known |= !strcmp(p->name, KNOWN[i]);
     if (!known) {
-        nt_errorf("space: unknown hyperparameter '%s' (known: lr, batch, layers, "
+        nt_errorf("%s: unknown hyperparameter '%s' (known: lr, batch, layers, "
                   "units, act, dropout, optimizer, momentum, nesterov, l2, "
                   "schedule, warmup, gamma, step_epochs, lr_min, epochs, "
-                  "patience)", p->name);
+                  "patience)", p->where, p->name);
         return NT_ERR_ARG;
     }
     bool words = is_word_param(p->name) ||
@@ -100,21 +100,21 @@ static nt_status check_param(const nt_param *p)
                   (p->kind == NT_P_CHOICE || p->kind == NT_P_FIXED) && !p->numeric);
     if (words) {
         if (p->kind != NT_P_CHOICE && p->kind != NT_P_FIXED) {
-            nt_errorf("space: '%s' takes words, use choice(...) or a fixed value", p->name);
+            nt_errorf("%s: '%s' takes words, use choice(...) or a fixed value", p->where, p->name);
             return NT_ERR_ARG;
         }
         int n = p->kind == NT_P_CHOICE ? p->n_choices : 1;
         for (int i = 0; i < n; i++) {
             const char *w = p->kind == NT_P_CHOICE ? p->choice[i] : p->fixed;
             if (!word_ok(p->name, w)) {
-                nt_errorf("space: '%s' cannot be '%s'", p->name, w);
+                nt_errorf("%s: '%s' cannot be '%s'", p->where, p->name, w);
                 return NT_ERR_ARG;
             }
         }
         return NT_OK;
     }
     if ((p->kind == NT_P_CHOICE || p->kind == NT_P_FIXED) && !p->numeric) {
-        nt_errorf("space: '%s' takes numbers, got '%s'", p->name,
+        nt_errorf("%s: '%s' takes numbers, got '%s'", p->where, p->name,
                   p->kind == NT_P_FIXED ? p->fixed : p->choice[0]);
         return NT_ERR_ARG;
     }
@@ -124,12 +124,12 @@ static nt_status check_param(const nt_param *p)
         double lo, hi;
         param_range(p, &lo, &hi);
         if (lo < r->lo || hi > r->hi) {
-            nt_errorf("space: '%s' must stay within [%g, %g] (got %g..%g)", p->name,
+            nt_errorf("%s: '%s' must stay within [%g, %g] (got %g..%g)", p->where, p->name,
                       r->lo, r->hi, lo, hi);
             return NT_ERR_ARG;
         }
         if (r->integer && (p->kind == NT_P_UNIFORM || p->kind == NT_P_LOGUNIFORM)) {
-            nt_errorf("space: '%s' is an integer: use int(...) or choice(...)", p->name);
+            nt_errorf("%s: '%s' is an integer: use int(...) or choice(...)", p->where, p->name);
             return NT_ERR_ARG;
         }
     }

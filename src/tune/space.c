@@ -429,6 +429,7 @@ nt_status nt_space_add_line(nt_space *s, const char *line, const char *where)
         if (rc != NT_OK) return rc;
     }
 
+    snprintf(p.where, sizeof p.where, "%s", where);
     // install: replace in place (keeps dimension order) or append
     if (r >= 0) {
         int new_choice[NT_MAX_PARAMS];
