@@ -78,7 +78,7 @@ static void usage(FILE *f)
         "                       --param 'lr = loguniform(1e-4, 1e-1)' (repeatable)\n"
         "How to search:\n"
         "  --strategy NAME      grid, random or bayes                         [bayes]\n"
-        "  --trials N           trial budget [40; --objective: 50; grid: the whole grid]\n"
+        "  --trials N           trial budget                 [50; grid: the whole grid]\n"
         "  --time-budget T      start no trial after T (90s, 20m, 1.5h; none)\n"
         "                       [25m for a network; none for --objective]\n"
         "  --grid-points N      grid: values per real or integer range           [3]\n"
@@ -187,10 +187,10 @@ static int parse_args(int argc, char **argv, tune_opts *o)
         return cli_usage_error(cmd, "--strategy: expected grid, random or bayes, got '%s'",
                                o->strategy);
     // Defaults sized so the README's one command finishes in about half an
-    // hour on two cores: 40 trials or 25 minutes of search for a network;
-    // 50 evaluations of a test function; the whole grid for grid search.
+    // hour on two cores: 50 trials, and at most 25 minutes of search for a
+    // network; the whole grid for grid search.
     if (!o->trials_set)
-        o->trials = !strcmp(o->strategy, "grid") ? 1000000 : o->objective ? 50 : 40;
+        o->trials = !strcmp(o->strategy, "grid") ? 1000000 : 50;
     if (!o->time_set && !o->objective) o->time_budget = 25 * 60;
     if (o->resume && o->overwrite)
         return cli_usage_error(cmd, "--resume and --overwrite contradict each other");

@@ -8,6 +8,9 @@
  *   plus pending) come from a maximin Latin hypercube (the best of 32 random
  *   ones by smallest pairwise distance), drawn once from the seed's design
  *   stream. n_init = initial_points, or 2*dims + 2 clamped to [5, 20].
+ * - Targets: scores above Tukey's upper fence (q3 + 1.5 IQR of the
+ *   successful scores) are pulled down to it before the fit, so a few
+ *   disastrous trials cannot flatten the differences among good ones.
  * - Inputs: see nt_gp_encode (reals/ints by cube coordinate, choices
  *   one-hot; inactive parameters neutral: 0.5 or all zeros).
  * - Kernel hyperparameters are fitted on the told trials, warm started
@@ -44,6 +47,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define STREAM_DESIGN 0x62617965ULL           /* "baye" */
@@ -320,6 +324,29 @@ static int make_candidates(bayes *b, const acq *a, nt_rng *r)
 }
 
 // Fit the GP on successful trials, with liars for pending ones.
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+// Pull scores above Tukey's upper fence (q3 + 1.5 IQR) down to it, so a few
+// disastrous trials (chance-level accuracy, a huge loss) do not squash every
+// good score into one flat value once the targets are normalized: the model
+// then sees differences among the good trials, where the search matters.
+// Scores at or below the fence, the best among them, are kept as they are.
+static void winsorize(double *y, int n)
+{
+    if (n < 4) return;
+    double sorted[n];
+    memcpy(sorted, y, (size_t)n * sizeof *y);
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
+    double q1 = sorted[(n - 1) / 4], q3 = sorted[(3 * (n - 1)) / 4];
+    double fence = q3 + 1.5 * (q3 - q1);
+    for (int i = 0; i < n; i++)
+        if (y[i] > fence) y[i] = fence;
+}
+
 static nt_status fit_model(bayes *b, nt_rng *r, acq *a, double *liar,
                            double *worst_out)
 {
@@ -334,6 +361,13 @@ static nt_status fit_model(bayes *b, nt_rng *r, acq *a, double *liar,
         sum += y;
         if (y < best) best = y;
         if (y > worst) worst = y;
+    }
+    winsorize(b->gy, n);
+    sum = 0.0;
+    worst = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        sum += b->gy[i];
+        if (b->gy[i] > worst) worst = b->gy[i];
     }
     double mean = sum / n;
     // failed trials: imputed with the worst score, as data (see the top)
