@@ -501,6 +501,21 @@ static int check_resume(const char *dir, const char *old_header, const char *new
     return rc;
 }
 
+/* After Ctrl-C: what was kept and the command that continues the study. */
+static void print_resume_hint(int argc, char **argv, int trials, const char *dir)
+{
+    fprintf(stderr, "\ninterrupted: %d finished trial%s kept in %s (trials.jsonl, "
+            "trials.csv); no refit. To continue the study:\n  nntune", trials,
+            trials == 1 ? "" : "s", dir);
+    bool has_resume = false;
+    for (int i = 1; i < argc; i++) {
+        has_resume |= !strcmp(argv[i], "--resume");
+        bool plain = strcspn(argv[i], " '\"$\\") == strlen(argv[i]) && argv[i][0];
+        fprintf(stderr, plain ? " %s" : " '%s'", argv[i]);
+    }
+    fprintf(stderr, "%s\n", has_resume ? "" : " --resume");
+}
+
 static int default_jobs(int folds)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -668,8 +683,14 @@ int cmd_tune(int argc, char **argv)
     if (!o.quiet)
         fprintf(out, "\n%d trials in %.1fs (%d failed); ended: %s\n", study.n, study.seconds,
                 study.failures, study.ended);
+    if (stop_requested) cJSON_AddBoolToObject(summary, "interrupted", true);
     if (study.best < 0) {
-        rc = cli_fail(cmd, "no trial succeeded; nothing to refit (see %s/trials.csv)", dir);
+        if (stop_requested) {
+            print_resume_hint(argc, argv, study.n, dir);
+            rc = EXIT_INTERRUPTED;
+        } else {
+            rc = cli_fail(cmd, "no trial succeeded; nothing to refit (see %s/trials.csv)", dir);
+        }
         goto done;
     }
     const nt_trial *best = &study.trial[study.best];
@@ -696,7 +717,7 @@ int cmd_tune(int argc, char **argv)
             cJSON_AddItemToObject(b, "cv", cv_json(best, o.metric));
         }
     }
-    if (!fn) {
+    if (!fn && !stop_requested) {
         char model_path[1200];
         snprintf(model_path, sizeof model_path, "%s/model.nnt", dir);
         rc = refit_and_test(&o, &space, &cv, best, &train, &test, model_path, out, summary);
@@ -711,7 +732,12 @@ int cmd_tune(int argc, char **argv)
         free(text);
         if (ws != NT_OK) goto fail;
     }
-    rc = stop_requested ? EXIT_INTERRUPTED : EXIT_OK;
+    if (stop_requested) {
+        print_resume_hint(argc, argv, study.n, dir);
+        rc = EXIT_INTERRUPTED;
+    } else {
+        rc = EXIT_OK;
+    }
     goto done;
 fail:
     rc = cli_fail(cmd, "%s", nt_last_error());
