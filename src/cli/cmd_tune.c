@@ -644,7 +644,7 @@ int cmd_tune(int argc, char **argv)
             fprintf(out, "tuning %s (%d-D, known minimum %.6g) with %s search, %d trials\n",
                     fn->name, fn->dims, fn->minimum, o.strategy, shown);
         else
-            fprintf(out, "tuning on %s (%zu training images) with %s search: %d trials"
+            fprintf(out, "tuning on %s, %zu training images, with %s search: %d trials"
                     "%s, each scored by %d-fold stratified cross-validation (%s), "
                     "%d fold(s) at a time\n", train.source, train.n, o.strategy, shown,
                     o.time_budget > 0 ? " or the time budget" : "", o.folds,
