@@ -8,7 +8,7 @@
 #   BENCH_PROFILE=1    also profile 5 epochs at batch 128 with perf and add
 #                      the top functions to results.md (needs perf)
 #
-# Takes about 2 minutes on a 2-core machine. Timing is wall clock: run it
+# Takes 1-2 minutes on a 2-core machine. Timing is wall clock: run it
 # on an otherwise idle machine (results.md records the load average).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,10 +35,17 @@ echo "== library example: tuning a C function with the Bayesian strategy"
 tail -n 3 "$WORK/tune_own_objective.txt"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-busy=$(awk -v n="$(nproc)" '{ print ($1 > 0.5 * n) ? 1 : 0 }' /proc/loadavg)
+# How idle the CPUs are right now (the load average lags by a minute):
+# idle share of all CPU time over 2 s, from /proc/stat.
+cpu_idle() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+read -r idle1 total1 < <(cpu_idle)
+sleep 2
+read -r idle2 total2 < <(cpu_idle)
+idle_pct=$(( 100 * (idle2 - idle1) / (total2 - total1 + 1) ))
+busy=$(( idle_pct < 85 ? 1 : 0 ))
 if [ "$busy" = 1 ]; then
-    echo "run.sh: warning: load average $load_before on $(nproc) CPUs; if other processes are running they" \
-         "will slow the runs down (the 2-thread rows most)" >&2
+    echo "run.sh: warning: the CPUs are only ${idle_pct}% idle; other processes will" \
+         "slow the runs down (the 2-thread rows most)" >&2
 fi
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 rm -f "$CSV"
@@ -143,9 +150,10 @@ info() { sed -n "s/^$1: //p" "$WORK/info.txt"; }
     echo "- threads: BLAS threads set per row with openblas_set_num_threads();"
     echo "  OPENBLAS_NUM_THREADS=$(info OPENBLAS_NUM_THREADS); nntune itself runs one thread"
     echo "- compiler: $($CC --version | head -n 1), -O2 -march=native"
-    echo "- load average (1, 5, 15 min): $load_before before, $load_after after"
+    echo "- CPUs ${idle_pct}% idle just before the runs; load average (1, 5, 15 min):"
+    echo "  $load_before before, $load_after after (our own runs count in it)"
     if [ "$busy" = 1 ]; then
-        echo "  (**busy machine** at the start: if other processes were running, expect noisy rows)"
+        echo "  (**busy machine**: other processes were running; expect noisy rows)"
     fi
     echo
     echo "| OpenBLAS core (OPENBLAS_CORETYPE) | BLAS threads | batch | steps | nntune s/epoch | GEMM-only s/epoch | ratio | non-GEMM share | GEMM GFLOP/s | nntune images/s | nntune CPU s |"

@@ -248,7 +248,7 @@ static void on_trial(const nt_trial *t, int best, void *user)
     FILE *f = p->out;
     char params[1024];
     nt_assign_format(p->space, &t->values, params, sizeof params);
-    if (p->explain && t->why[0]) fprintf(f, "  why: %s\n", t->why);
+    if (p->explain && t->why[0]) fprintf(f, "  why #%d: %s\n", t->trial + 1, t->why);
     fprintf(f, "trial %3d/%d ", t->trial + 1, p->trials);
     const char *mname = p->network ? nt_metric_name(p->metric) : "f";
     if (t->status != NT_OK) {
