@@ -20,7 +20,7 @@
  *   bench_epoch --info                 machine and OpenBLAS, "key: value"
  *   bench_epoch --profile-epochs N [--batches 128] [--threads 1]
  *                                      N epochs of nt_train only, for perf
- *   --no-gemm                          skip (b): nntune epochs only (run.sh
+ *   --no-gemm                          skip the GEMM-only timing (run.sh
  *                                      runs two such processes at once to
  *                                      compare jobs against BLAS threads)
  *
@@ -160,10 +160,11 @@ static timing summarize(double *t, double *cpu, int runs)
     return s;
 }
 
-/* One warm-up epoch, then `runs` timed epochs, each from the same initial
- * weights and RNG state so every run does identical work. */
+/* An untimed warm-up run (if asked), then `runs` timed runs of `epochs`
+ * epochs, each from the same initial weights and RNG state so every run
+ * does identical work. */
 static nt_status bench_train(const nt_dataset *ds, int batch, int runs,
-                             int epochs, timing *out)
+                             int epochs, bool warmup, timing *out)
 {
     nt_arch a = bench_arch();
     nt_rng rng;
@@ -184,7 +185,7 @@ static nt_status bench_train(const nt_dataset *ds, int batch, int runs,
     cfg.patience = 0;
     nt_view all = nt_view_all(ds);
     double t[MAX_LIST], cpu[MAX_LIST];
-    for (int r = -1; r < runs && rc == NT_OK; r++) {
+    for (int r = warmup ? -1 : 0; r < runs && rc == NT_OK; r++) {
         memcpy(net.params, init, net.n_params * sizeof *init);
         nt_rng_seed(&rng, 2);
         nt_history h = {0};
@@ -399,7 +400,7 @@ int main(int argc, char **argv)
     if (profile_epochs > 0) {
         openblas_set_num_threads(threads[0]);
         timing t;
-        nt_status rc = bench_train(&train, batches[0], 1, profile_epochs, &t);
+        nt_status rc = bench_train(&train, batches[0], 1, profile_epochs, false, &t);
         if (rc == NT_OK)
             printf("profile: %d epochs at batch %d, %d BLAS thread(s): %.3f s\n",
                    profile_epochs, batches[0], threads[0], t.median);
@@ -427,7 +428,7 @@ int main(int argc, char **argv)
             long steps = (long)((train.n + (size_t)B - 1) / (size_t)B);
             timing tn, tg = {NAN, NAN, NAN, NAN};
             double gf = NAN;
-            nt_status rc = bench_train(&train, B, runs, 1, &tn);
+            nt_status rc = bench_train(&train, B, runs, 1, true, &tn);
             if (rc == NT_OK && !no_gemm) rc = bench_gemm(train.n, B, runs, &tg, &gf);
             if (rc != NT_OK) {
                 fprintf(stderr, "bench_epoch: batch %d: %s\n", B, nt_last_error());
