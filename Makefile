@@ -8,39 +8,44 @@ CFLAGS  ?= -O2 -march=native -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
            -fopenmp -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread
 LDLIBS  := -lopenblas -lcjson -lz -lm -fopenmp
+# EXTRA adds flags to compiling and linking alike (the sanitizer build)
+CFLAGS  += $(EXTRA)
+LDLIBS  += $(EXTRA)
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CFLAGS  += -DNT_VERSION=\"$(VERSION)\"
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/data/*.c src/nn/*.c src/train/*.c src/tune/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=build/%.o)
-CLI_OBJ  := $(CLI_SRC:%.c=build/%.o)
-TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
+# B is the build folder: build/, or build-asan/ for the sanitizer build
+B        ?= build
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 HEADERS  := $(wildcard include/nntune/*.h src/*/*.h)
 
-.PHONY: all run setup check bench install uninstall clean distclean test-%
-all: build/libnntune.a nntune
+.PHONY: all run setup check check-asan bench install uninstall clean distclean test-%
+all: $(B)/libnntune.a nntune
 
-build/%.o: %.c $(HEADERS) Makefile
+$(B)/%.o: %.c $(HEADERS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-build/libnntune.a: $(LIB_OBJ)
+$(B)/libnntune.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-nntune: $(CLI_OBJ) build/libnntune.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) build/libnntune.a $(LDLIBS)
+nntune: $(CLI_OBJ) $(B)/libnntune.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/libnntune.a $(LDLIBS)
 
 # All suites link into one Criterion binary, so one summary line reports them.
-build/tests/run: $(TEST_OBJ) build/libnntune.a
-	$(CC) $(CFLAGS) -o $@ $(TEST_OBJ) build/libnntune.a -lcriterion $(LDLIBS)
+$(B)/tests/run: $(TEST_OBJ) $(B)/libnntune.a
+	$(CC) $(CFLAGS) -o $@ $(TEST_OBJ) $(B)/libnntune.a -lcriterion $(LDLIBS)
 
 # One suite alone while working on it: make test-split
-build/tests/%: build/tests/%.o build/libnntune.a
-	$(CC) $(CFLAGS) -o $@ $< build/libnntune.a -lcriterion $(LDLIBS)
-test-%: build/tests/test_%
+$(B)/tests/%: $(B)/tests/%.o $(B)/libnntune.a
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libnntune.a -lcriterion $(LDLIBS)
+test-%: $(B)/tests/test_%
 	OPENBLAS_NUM_THREADS=1 ./$< --jobs 2
 
 # The main job on a fresh machine: set up, build, tune on MNIST.
@@ -56,6 +61,15 @@ check: setup
 	@$(MAKE) --no-print-directory build/tests/run nntune
 	OPENBLAS_NUM_THREADS=1 ./build/tests/run --jobs 2
 
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer, in
+# build-asan/ (the tests that run ./nntune use the normal binary).
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+check-asan: setup
+	@$(MAKE) --no-print-directory nntune
+	@$(MAKE) --no-print-directory B=build-asan EXTRA="$(ASAN_FLAGS)" build-asan/tests/run
+	ASAN_OPTIONS=detect_leaks=1 OPENBLAS_NUM_THREADS=1 ./build-asan/tests/run --jobs 2
+
 bench: all
 	@bash benchmarks/run.sh
 
@@ -70,7 +84,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/nntune
 
 clean:
-	rm -rf build nntune
+	rm -rf build build-asan nntune
 
 distclean: clean
 	rm -rf data/mnist data/fashion-mnist

@@ -73,6 +73,7 @@ static void usage(FILE *f)
         "  --test-data FILE     test CSV for a CSV --data\n"
         "  --objective NAME     a test function instead of a network (see\n"
         "                       --list-objectives); no data, no refit\n"
+        "  --list-objectives    list the test functions and their minima\n"
         "  --space FILE         search space file            [the built-in MNIST space]\n"
         "  --param 'LINE'       add or replace one parameter, e.g.\n"
         "                       --param 'lr = loguniform(1e-4, 1e-1)' (repeatable)\n"
@@ -101,6 +102,8 @@ static void usage(FILE *f)
         "  --json               JSON summary on stdout (progress to stderr)\n"
         "  --quiet              no per-trial lines\n"
         "  --help               this text\n\n"
+        "Hyperparameters the space leaves out take `nntune train`'s defaults,\n"
+        "except early-stopping patience: 4 epochs inside a fold.\n"
         "The run folder holds trials.jsonl (the journal), trials.csv, best.json,\n"
         "space.txt and model.nnt (the refit best model).\n"
         "Exit codes: 0 done, 1 run-time error, 2 bad option, 130 interrupted.\n");
