@@ -124,6 +124,7 @@ print("\n| share | innermost nntune function (including what it calls) |\n|---:|
 for k, c in owner.most_common(10):
     print(f"| {100 * c / under:.1f}% | `{k}` |")
 EOF
+    rm -f "$WORK/perf.txt"  # large; perf.data stays for `perf report`
     profile_md="$WORK/profile.md"
     cat "$profile_md"
 fi
