@@ -622,8 +622,15 @@ int cmd_tune(int argc, char **argv)
         if (!o.quiet)
             fprintf(out, "resuming %s: %d finished trials kept%s\n", dir, study.n,
                     dropped ? ", a torn last line (cut off mid-write) dropped" : "");
-    } else if (nt_journal_create(path, header, &pg.journal) != NT_OK) {
-        goto fail;
+    } else {
+        // a replaced study must not leave the old one's results behind
+        static const char *const stale[] = {"trials.csv", "best.json", "model.nnt"};
+        for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++) {
+            char old_file[1200];
+            snprintf(old_file, sizeof old_file, "%s/%s", dir, stale[i]);
+            remove(old_file);
+        }
+        if (nt_journal_create(path, header, &pg.journal) != NT_OK) goto fail;
     }
     {
         char text[8192], sp[1200];
