@@ -24,7 +24,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 HEADERS  := $(wildcard include/nntune/*.h src/*/*.h)
 
-.PHONY: all run setup check check-asan bench install uninstall clean distclean test-%
+.PHONY: all run setup check check-asan fuzz bench install uninstall clean distclean test-%
 all: $(B)/libnntune.a nntune
 
 $(B)/%.o: %.c $(HEADERS) Makefile
@@ -70,6 +70,12 @@ check-asan: setup
 	@$(MAKE) --no-print-directory B=build-asan EXTRA="$(ASAN_FLAGS)" build-asan/tests/run
 	ASAN_OPTIONS=detect_leaks=1 OPENBLAS_NUM_THREADS=1 ./build-asan/tests/run --jobs 2
 
+# libFuzzer harnesses for the IDX, CSV, space, journal and model readers
+# (tests/fuzz/), each run for FUZZ_SECONDS on its seed corpus; needs clang.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 bench: all
 	@bash benchmarks/run.sh
 
@@ -84,7 +90,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/nntune
 
 clean:
-	rm -rf build build-asan nntune
+	rm -rf build build-asan build-fuzz nntune
 
 distclean: clean
 	rm -rf data/mnist data/fashion-mnist

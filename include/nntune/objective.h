@@ -43,6 +43,10 @@ typedef struct {
     nt_train_config base;        /* defaults for what the space leaves out */
     int jobs;                    /* folds trained at once (1 = in turn) */
     volatile sig_atomic_t *stop;
+    /* optional progress: called after every epoch of every fold, from the
+     * thread training that fold (so it must be thread-safe) */
+    void (*on_epoch)(int trial, int fold, const nt_epoch_stats *s, void *user);
+    void *user;
     nt_kfold kf;                 /* made by nt_cv_init, owned */
 } nt_cv;
 

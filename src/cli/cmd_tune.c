@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -225,6 +227,83 @@ static int build_space(const tune_opts *o, const nt_testfn *fn, nt_space *space)
     return 0;
 }
 
+/* The live status line, drawn in place at the bottom of a terminal (never
+ * into a pipe or a file): trial i of N, each fold's epoch, elapsed time,
+ * an estimate of the time left, the best so far. Fold threads update it. */
+typedef struct {
+    bool on;                     /* stdout is a terminal and not --quiet */
+    pthread_mutex_t lock;
+    FILE *f;
+    int trial, trials, folds, epochs;
+    int fold_epoch[NT_MAX_FOLDS];
+    double t0, budget, last_draw, best;
+    int finished;                /* trials finished in this run */
+    double finished_seconds;     /* and their total time */
+    bool drawn;
+} status_line;
+
+static void fmt_duration(char *buf, size_t len, double s)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(buf, len, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else if (t >= 60) snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
+    else snprintf(buf, len, "%lds", t);
+}
+
+/* Redraw; the caller holds the lock. */
+static void status_draw(status_line *sl)
+{
+    double now = nt_now(), elapsed = now - sl->t0;
+    char line[512], el[32], eta[48] = "";
+    int n = sl->trials > 0 ? sl->trials : 1, done = sl->trial;
+    int width = 20, fill = (int)((double)width * done / n);
+    char bar[32];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    fmt_duration(el, sizeof el, elapsed);
+    if (sl->finished > 0) {
+        double left = sl->finished_seconds / sl->finished * (sl->trials - sl->trial);
+        if (sl->budget > 0 && sl->budget - elapsed < left) left = sl->budget - elapsed;
+        char d[32];
+        fmt_duration(d, sizeof d, left > 0 ? left : 0);
+        snprintf(eta, sizeof eta, ", about %s left", d);
+    }
+    int w = snprintf(line, sizeof line, "[%s] trial %d/%d  fold epochs", bar,
+                     sl->trial + 1, sl->trials);
+    for (int k = 0; k < sl->folds && w < (int)sizeof line; k++)
+        w += snprintf(line + w, sizeof line - (size_t)w, " %d", sl->fold_epoch[k]);
+    if (w < (int)sizeof line)
+        w += snprintf(line + w, sizeof line - (size_t)w, " of %d  %s%s", sl->epochs, el, eta);
+    if (w < (int)sizeof line && isfinite(sl->best))
+        snprintf(line + w, sizeof line - (size_t)w, "  best %.4f", sl->best);
+    struct winsize ws;
+    int cols = ioctl(fileno(sl->f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10 ? ws.ws_col : 80;
+    if ((int)strlen(line) >= cols) line[cols - 1] = '\0';
+    fprintf(sl->f, "\r\033[K%s", line);
+    fflush(sl->f);
+    sl->drawn = true;
+    sl->last_draw = now;
+}
+
+/* Clear the line before ordinary output; the caller holds the lock. */
+static void status_clear(status_line *sl)
+{
+    if (!sl->drawn) return;
+    fprintf(sl->f, "\r\033[K");
+    fflush(sl->f);
+    sl->drawn = false;
+}
+
+static void status_epoch(int trial, int fold, const nt_epoch_stats *s, void *user)
+{
+    status_line *sl = user;
+    pthread_mutex_lock(&sl->lock);
+    if (fold < NT_MAX_FOLDS) sl->fold_epoch[fold] = s->epoch;
+    if (nt_now() - sl->last_draw > 0.2) status_draw(sl);
+    pthread_mutex_unlock(&sl->lock);
+    (void)trial;
+}
+
 /* State the per-trial callback needs. */
 typedef struct {
     FILE *out;
@@ -235,7 +314,10 @@ typedef struct {
     bool quiet, explain, network;
     nt_metric metric;
     const nt_study *study;       /* for the best so far */
+    status_line *status;         /* NULL when not on a terminal */
 } progress;
+
+static void print_trial(const progress *p, const nt_trial *t, int best);
 
 static void on_trial(const nt_trial *t, int best, void *user)
 {
@@ -248,6 +330,25 @@ static void on_trial(const nt_trial *t, int best, void *user)
         }
     }
     if (p->quiet) return;
+    status_line *sl = p->status;
+    if (sl) {
+        pthread_mutex_lock(&sl->lock);
+        status_clear(sl);
+        sl->finished++;
+        sl->finished_seconds += t->seconds;
+        sl->trial = t->trial + 1;
+        memset(sl->fold_epoch, 0, sizeof sl->fold_epoch);
+        if (best >= 0) sl->best = p->study->trial[best].metric;
+    }
+    print_trial(p, t, best);
+    if (sl) {
+        if (sl->trial < sl->trials) status_draw(sl);
+        pthread_mutex_unlock(&sl->lock);
+    }
+}
+
+static void print_trial(const progress *p, const nt_trial *t, int best)
+{
     FILE *f = p->out;
     char params[1024];
     nt_assign_format(p->space, &t->values, params, sizeof params);
@@ -559,7 +660,7 @@ int cmd_tune(int argc, char **argv)
     nt_dataset train = {0}, test = {0};
     nt_cv cv = {0};
     nt_strategy *st = NULL;
-    nt_study study = {0};
+    nt_study study = {.best = -1};
     progress pg = {0};
     cJSON *summary = cJSON_CreateObject();
     char *header = NULL;
@@ -667,6 +768,24 @@ int cmd_tune(int argc, char **argv)
         fprintf(out, "run folder: %s\n\n", dir);
     }
 
+    status_line sl = {.f = out, .trials = shown, .folds = o.folds, .t0 = nt_now(),
+                      .budget = o.time_budget, .best = NAN, .trial = study.n};
+    sl.on = !fn && !o.quiet && isatty(fileno(out));
+    pthread_mutex_init(&sl.lock, NULL);
+    if (sl.on) {
+        int e = nt_space_find(&space, "epochs");
+        sl.epochs = e < 0 ? cv.base.epochs
+                    : space.p[e].kind == NT_P_FIXED ? (int)space.p[e].fixed_num
+                                                    : (int)space.p[e].hi;
+        cv.on_epoch = status_epoch;
+        cv.user = &sl;
+        pg.status = &sl;
+        if (study.n > 0 && study.best >= 0) sl.best = study.trial[study.best].metric;
+        pthread_mutex_lock(&sl.lock);
+        status_draw(&sl);
+        pthread_mutex_unlock(&sl.lock);
+    }
+
     struct sigaction sa = {0};
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, NULL);
@@ -676,6 +795,14 @@ int cmd_tune(int argc, char **argv)
     nt_status ts = fn ? nt_tune(&space, st, testfn_objective, &fc, &tc, &study)
                       : nt_tune(&space, st, nt_cv_objective, &cv, &tc, &study);
     nt_journal_close(&pg.journal);
+    if (sl.on) {
+        pthread_mutex_lock(&sl.lock);
+        status_clear(&sl);
+        pthread_mutex_unlock(&sl.lock);
+        cv.on_epoch = NULL;
+        pg.status = NULL;
+    }
+    pthread_mutex_destroy(&sl.lock);
     if (ts != NT_OK) goto fail;
     if (pg.journal_rc != NT_OK) {
         rc = cli_fail(cmd, "the journal could not be written; results are incomplete");

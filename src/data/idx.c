@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -143,6 +144,15 @@ static nt_status idx_open(const char *path, uint32_t magic, idx_file *f)
         return NT_ERR_FORMAT;
     }
     f->bytes = (size_t)(bytes * f->dims[2]);
+    // an uncompressed file must hold the promised bytes: check its size
+    // before the caller allocates 4 bytes a pixel for them
+    struct stat st;
+    if (gzdirect(f->gz) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size < want + (uint64_t)f->bytes) {
+        nt_errorf("%s: truncated: header promises %zu bytes of data, file "
+                  "holds %zu", path, f->bytes, (size_t)st.st_size - want);
+        return NT_ERR_FORMAT;
+    }
     return NT_OK;
 }
 

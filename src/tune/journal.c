@@ -222,7 +222,7 @@ static nt_status parse_trial(const char *path, int line, const char *text,
         rc = NT_ERR_FORMAT;
         goto done;
     }
-    t->trial = (int)trial->valuedouble;
+    t->trial = trial->valueint;
     for (int d = 0; d < space->dims; d++) {
         const cJSON *x = cJSON_GetArrayItem(u, d);
         if (!cJSON_IsNumber(x) || !(x->valuedouble >= 0 && x->valuedouble <= 1)) {
@@ -259,9 +259,9 @@ static nt_status parse_trial(const char *path, int line, const char *text,
             const cJSON *x = cJSON_GetArrayItem(folds, f);
             t->fold_metric[f] = cJSON_IsNumber(x) ? x->valuedouble : NAN;
             x = cJSON_IsArray(ep) ? cJSON_GetArrayItem(ep, f) : NULL;
-            t->fold_epochs[f] = cJSON_IsNumber(x) ? (int)x->valuedouble : 0;
+            t->fold_epochs[f] = cJSON_IsNumber(x) ? x->valueint : 0;
             x = cJSON_IsArray(ran) ? cJSON_GetArrayItem(ran, f) : NULL;
-            t->fold_ran[f] = cJSON_IsNumber(x) ? (int)x->valuedouble : 0;
+            t->fold_ran[f] = cJSON_IsNumber(x) ? x->valueint : 0;
         }
     }
 done:

@@ -205,6 +205,19 @@ typedef struct {
     int best_epoch, ran;
 } fold_result;
 
+/* Passes a fold's epochs on to the caller's progress callback. */
+typedef struct {
+    const nt_cv *cv;
+    int trial, fold;
+} fold_progress;
+
+static bool fold_epoch(const nt_epoch_stats *s, void *user)
+{
+    const fold_progress *fp = user;
+    fp->cv->on_epoch(fp->trial, fp->fold, s, fp->cv->user);
+    return true;
+}
+
 /* Train on fold f's training part (minus an early-stopping slice) and
  * score on its validation part. */
 static void run_fold(const nt_cv *cv, const nt_arch *arch,
@@ -231,9 +244,10 @@ static void run_fold(const nt_cv *cv, const nt_arch *arch,
     }
     int max_batch = cfg->batch > 256 ? cfg->batch : 256;
     if (rc == NT_OK) rc = nt_net_init(arch, max_batch, &init_rng, &net);
+    fold_progress fp = {cv, trial, f};
     if (rc == NT_OK)
-        rc = nt_train(&net, cfg, &fit_v, es_v.n ? &es_v : NULL, &train_rng, NULL,
-                      NULL, &hist);
+        rc = nt_train(&net, cfg, &fit_v, es_v.n ? &es_v : NULL, &train_rng,
+                      cv->on_epoch ? fold_epoch : NULL, &fp, &hist);
     if (rc == NT_OK) rc = nt_metrics_init(cv->train->n_classes, &m);
     if (rc == NT_OK) rc = nt_evaluate(&net, &held, &m);
     out->status = rc;
