@@ -36,6 +36,12 @@ nt_status nt_journal_read(const char *path, const nt_space *space, char **header
 /* Open an existing journal for appending, first cutting it to good_bytes. */
 nt_status nt_journal_append_open(const char *path, long good_bytes, nt_journal *j);
 
+/* A point's active parameters as a JSON object {name: number or word}
+ * (the journal's "params", best.json's, a model header's). Owned by the
+ * caller (cJSON_Delete). */
+struct cJSON;
+struct cJSON *nt_assign_to_json(const nt_space *s, const nt_assignment *a);
+
 /* One trial as a JSON object (the journal's line), malloc'd; NULL when out
  * of memory. */
 char *nt_trial_to_json(const nt_space *s, const nt_trial *t);

@@ -397,10 +397,8 @@ static nt_status testfn_objective(void *ctx, const nt_space *space, nt_trial *t)
     return NT_OK;
 }
 
-static char *study_header(const tune_opts *o, const nt_space *space, const char *source)
+static char *study_header(const tune_opts *o, const char *space_text, const char *source)
 {
-    char text[8192];
-    nt_space_format(space, text, sizeof text);
     cJSON *h = cJSON_CreateObject();
     cJSON *s = cJSON_AddObjectToObject(h, "study");
     cJSON_AddStringToObject(s, "nntune", NT_VERSION);
@@ -417,7 +415,7 @@ static char *study_header(const tune_opts *o, const nt_space *space, const char 
     cJSON_AddNumberToObject(s, "time_budget", o->time_budget);
     cJSON_AddNumberToObject(s, "grid_points", o->grid_points);
     cJSON_AddNumberToObject(s, "initial_points", o->initial_points);
-    cJSON_AddStringToObject(s, "space", text);
+    cJSON_AddStringToObject(s, "space", space_text);
     time_t now = time(NULL);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
@@ -425,18 +423,6 @@ static char *study_header(const tune_opts *o, const nt_space *space, const char 
     char *out = cJSON_PrintUnformatted(h);
     cJSON_Delete(h);
     return out;
-}
-
-static cJSON *params_json(const nt_space *s, const nt_assignment *a)
-{
-    cJSON *p = cJSON_CreateObject();
-    for (int i = 0; i < s->n; i++) {
-        const nt_value *v = &a->v[i];
-        if (!v->active) continue;
-        if (v->label && !s->p[i].numeric) cJSON_AddStringToObject(p, s->p[i].name, v->label);
-        else cJSON_AddNumberToObject(p, s->p[i].name, v->num);
-    }
-    return p;
 }
 
 static cJSON *cv_json(const nt_trial *t, nt_metric metric)
@@ -506,7 +492,7 @@ static int refit_and_test(const tune_opts *o, const nt_space *space, const nt_cv
     cJSON *meta = cJSON_CreateObject();
     cJSON_AddStringToObject(meta, "nntune", NT_VERSION);
     cJSON_AddStringToObject(meta, "data", train->source);
-    cJSON *hp = params_json(space, &best->values);
+    cJSON *hp = nt_assign_to_json(space, &best->values);
     cJSON_AddNumberToObject(hp, "refit_epochs", cfg.epochs);
     cJSON_AddItemToObject(meta, "hyperparameters", hp);
     cJSON_AddItemToObject(meta, "cv", cv_json(best, o->metric));
@@ -534,24 +520,15 @@ done:
     return rc;
 }
 
-/* The initial design size a journal's header records (0 if none), so a
+/* The initial design size a study header records (0 if none), so a
  * resumed study with a larger --trials keeps the design it started with. */
-static int recorded_initial_points(const char *journal)
+static int recorded_initial_points(const char *header)
 {
-    FILE *f = fopen(journal, "r");
-    if (!f) return 0;
-    char *line = NULL;
-    size_t cap = 0;
-    int n = 0;
-    if (getline(&line, &cap, f) > 0) {
-        cJSON *h = cJSON_Parse(line);
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(h, "study"), "initial_points");
-        if (cJSON_IsNumber(v)) n = (int)v->valuedouble;
-        cJSON_Delete(h);
-    }
-    free(line);
-    fclose(f);
+    cJSON *h = cJSON_Parse(header);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(h, "study"), "initial_points");
+    int n = cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
+    cJSON_Delete(h);
     return n;
 }
 
@@ -642,6 +619,9 @@ int cmd_tune(int argc, char **argv)
     nt_space space;
     int rc = build_space(&o, fn, &space);
     if (rc) return rc;
+    // the space as text: in the journal header, space.txt and the banner
+    char space_text[8192];
+    nt_space_format(&space, space_text, sizeof space_text);
 
     char name[256], dir[1024], path[1200];
     cli_data_name(fn ? fn->name : o.data, name, sizeof name);
@@ -663,7 +643,7 @@ int cmd_tune(int argc, char **argv)
     nt_study study = {.best = -1};
     progress pg = {0};
     cJSON *summary = cJSON_CreateObject();
-    char *header = NULL;
+    char *header = NULL, *old_header = NULL;
     fn_ctx fc = {fn};
     rc = EXIT_FAIL;
     if (!fn) {
@@ -690,7 +670,9 @@ int cmd_tune(int argc, char **argv)
         // thread each; or one fold at a time with BLAS's own threads
         if (cv.jobs > 1) cli_set_threads(1);
     }
-    if (o.resume && !o.initial_points) o.initial_points = recorded_initial_points(path);
+    // the study being resumed, read once: its settings decide what follows
+    old_header = o.resume ? recorded_header(path) : NULL;
+    if (old_header && !o.initial_points) o.initial_points = recorded_initial_points(old_header);
     if (!o.initial_points && !strcmp(o.strategy, "bayes")) {
         // the strategy's own default (2*dims+2 within 5..20), but at most a
         // quarter of the budget: the model needs trials of its own
@@ -707,14 +689,13 @@ int cmd_tune(int argc, char **argv)
         goto done;
     }
     if (!cli_make_dir(cmd, dir)) goto done;
-    header = study_header(&o, &space, fn ? fn->name : train.source);
+    header = study_header(&o, space_text, fn ? fn->name : train.source);
     if (o.resume) {
         // settings first: another study's trials may not even fit this space
-        char *old = recorded_header(path);
-        rc = old ? check_resume(dir, old, header) : 0;
-        free(old);
+        rc = old_header ? check_resume(dir, old_header, header) : 0;
         if (rc) goto done;
         rc = EXIT_FAIL;
+        char *old = NULL;
         int dropped = 0;
         long good = 0;
         if (nt_journal_read(path, &space, &old, &study, &dropped, &good) != NT_OK) goto fail;
@@ -734,10 +715,9 @@ int cmd_tune(int argc, char **argv)
         if (nt_journal_create(path, header, &pg.journal) != NT_OK) goto fail;
     }
     {
-        char text[8192], sp[1200];
-        nt_space_format(&space, text, sizeof text);
+        char sp[1200];
         snprintf(sp, sizeof sp, "%s/space.txt", dir);
-        if (nt_write_file_atomic(sp, text, strlen(text)) != NT_OK) goto fail;
+        if (nt_write_file_atomic(sp, space_text, strlen(space_text)) != NT_OK) goto fail;
     }
 
     long grid_n = !strcmp(o.strategy, "grid") ? nt_grid_size(&space, o.grid_points) : 0;
@@ -761,10 +741,11 @@ int cmd_tune(int argc, char **argv)
                     o.time_budget > 0 ? " or the time budget" : "", o.folds,
                     nt_metric_name(o.metric), cv.jobs);
         fprintf(out, "search space (%d dimensions):\n", space.dims);
-        char text[8192];
-        nt_space_format(&space, text, sizeof text);
-        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
-            fprintf(out, "  %s\n", line);
+        for (const char *line = space_text; *line;) {
+            size_t len = strcspn(line, "\n");
+            fprintf(out, "  %.*s\n", (int)len, line);
+            line += len + (line[len] == '\n');
+        }
         fprintf(out, "run folder: %s\n\n", dir);
     }
 
@@ -846,7 +827,7 @@ int cmd_tune(int argc, char **argv)
         }
         cJSON *b = cJSON_AddObjectToObject(summary, "best");
         cJSON_AddNumberToObject(b, "trial", best->trial);
-        cJSON_AddItemToObject(b, "params", params_json(&space, &best->values));
+        cJSON_AddItemToObject(b, "params", nt_assign_to_json(&space, &best->values));
         if (fn) {
             cJSON_AddNumberToObject(b, "value", best->metric);
             cJSON_AddNumberToObject(b, "regret", best->metric - fn->minimum);
@@ -880,6 +861,7 @@ fail:
     rc = cli_fail(cmd, "%s", nt_last_error());
 done:
     free(header);
+    free(old_header);
     cJSON_Delete(summary);
     nt_journal_close(&pg.journal);
     nt_study_free(&study);

@@ -52,17 +52,18 @@ static cJSON *number_or_null(double v)
     return cJSON_CreateRaw(text);
 }
 
-static void add_params(cJSON *o, const nt_space *s, const nt_trial *t)
+cJSON *nt_assign_to_json(const nt_space *s, const nt_assignment *a)
 {
-    cJSON *p = cJSON_AddObjectToObject(o, "params");
+    cJSON *p = cJSON_CreateObject();
     for (int i = 0; i < s->n; i++) {
-        const nt_value *v = &t->values.v[i];
+        const nt_value *v = &a->v[i];
         if (!v->active) continue;
         if (v->label && !(s->p[i].numeric))
             cJSON_AddStringToObject(p, s->p[i].name, v->label);
         else
             cJSON_AddNumberToObject(p, s->p[i].name, v->num);
     }
+    return p;
 }
 
 char *nt_trial_to_json(const nt_space *s, const nt_trial *t)
@@ -73,7 +74,7 @@ char *nt_trial_to_json(const nt_space *s, const nt_trial *t)
                                          : t->status == NT_ERR_NUMERIC ? "diverged"
                                                                        : "failed");
     if (t->status != NT_OK) cJSON_AddStringToObject(o, "reason", t->reason);
-    add_params(o, s, t);
+    cJSON_AddItemToObject(o, "params", nt_assign_to_json(s, &t->values));
     cJSON_AddItemToObject(o, "metric", number_or_null(t->metric));
     cJSON_AddItemToObject(o, "metric_std", number_or_null(t->metric_std));
     cJSON_AddItemToObject(o, "score", number_or_null(t->score));
