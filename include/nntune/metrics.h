@@ -23,6 +23,16 @@ typedef struct {
     size_t *support;     /* (k) owned: samples of each true class */
 } nt_metrics;
 
+/* The predicted class of one row of probabilities p (k): the first index
+ * of the largest value. */
+static inline int nt_argmax(const float *p, int k)
+{
+    int best = 0;
+    for (int c = 1; c < k; c++)
+        if (p[c] > p[best]) best = c;
+    return best;
+}
+
 nt_status nt_metrics_init(int k, nt_metrics *out);
 void nt_metrics_free(nt_metrics *m);
 void nt_metrics_reset(nt_metrics *m);

@@ -40,7 +40,9 @@ typedef struct {
 /* Sensible defaults: 20 epochs, batch 128, Adam lr 1e-3, constant schedule,
  * patience 5, min_delta 1e-4, restore_best. */
 nt_train_config nt_train_defaults(void);
-/* Check a configuration against a network; NT_ERR_ARG naming the field. */
+/* Check a configuration against a network; NT_ERR_ARG naming the field.
+ * net may be NULL to check the settings alone, before a network exists
+ * (the batch then only has to be at least 1). */
 nt_status nt_train_check(const nt_train_config *cfg, const nt_net *net);
 /* The schedule in steps for n_train samples (used by the trainer and the
  * learning-rate range test). */

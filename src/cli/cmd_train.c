@@ -112,6 +112,19 @@ static bool print_epoch(const nt_epoch_stats *s, void *user)
     return true;
 }
 
+/* Load --data and fit the network's inputs and outputs to it. EXIT_OK, or
+ * the exit code after the error is printed. */
+static int load_for_model(const char *cmd, const common_opts *co, cli_model_opts *mo,
+                          nt_dataset *train, nt_dataset *test)
+{
+    if (!cli_load_data(cmd, co->data, co->test_data, train, test)) return EXIT_FAIL;
+    mo->arch.n_in = (int)train->d;
+    mo->arch.n_out = train->n_classes;
+    if (nt_arch_check(&mo->arch) != NT_OK)
+        return cli_usage_error(cmd, "%s", nt_last_error());
+    return EXIT_OK;
+}
+
 static void train_usage(FILE *f)
 {
     fprintf(f, "Usage: nntune train [options]\n"
@@ -164,13 +177,8 @@ int cmd_train(int argc, char **argv)
     nt_history hist = {0};
     nt_metrics m = {0};
     int rc = EXIT_FAIL;
-    if (!cli_load_data(cmd, co.data, co.test_data, &train, &test)) goto done;
-    mo.arch.n_in = (int)train.d;
-    mo.arch.n_out = train.n_classes;
-    if (nt_arch_check(&mo.arch) != NT_OK) {
-        rc = cli_usage_error(cmd, "%s", nt_last_error());
-        goto done;
-    }
+    if ((rc = load_for_model(cmd, &co, &mo, &train, &test)) != EXIT_OK) goto done;
+    rc = EXIT_FAIL;
 
     nt_view all = nt_view_all(&train), tv = all, vv = {0};
     if (mo.val_frac > 0) {
@@ -413,13 +421,8 @@ int cmd_lr_find(int argc, char **argv)
     size_t *order = NULL;
     double *lrs = NULL, *smooth = NULL;
     int rc = EXIT_FAIL, taken = 0;
-    if (!cli_load_data(cmd, co.data, co.test_data, &train, &test)) goto done;
-    mo.arch.n_in = (int)train.d;
-    mo.arch.n_out = train.n_classes;
-    if (nt_arch_check(&mo.arch) != NT_OK) {
-        rc = cli_usage_error(cmd, "%s", nt_last_error());
-        goto done;
-    }
+    if ((rc = load_for_model(cmd, &co, &mo, &train, &test)) != EXIT_OK) goto done;
+    rc = EXIT_FAIL;
     nt_rng init_rng = nt_rng_stream(co.seed, 2), rng = nt_rng_stream(co.seed, 3);
     int B = mo.cfg.batch;
     if (nt_net_init(&mo.arch, B, &init_rng, &net) != NT_OK) goto fail;

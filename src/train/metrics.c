@@ -46,9 +46,7 @@ void nt_metrics_add(nt_metrics *m, const float *probs, const int32_t *y, int B)
     int k = m->k;
     for (int i = 0; i < B; i++) {
         const float *p = probs + (size_t)i * k;
-        int pred = 0;
-        for (int c = 1; c < k; c++)
-            if (p[c] > p[pred]) pred = c;
+        int pred = nt_argmax(p, k);
         // clamp so a confidently wrong prediction costs -log(1e-12), not inf
         double py = p[y[i]];
         m->loss_sum += -log(py > 1e-12 ? py : 1e-12);

@@ -2,6 +2,7 @@
  * validate; early stopping; divergence detection; evaluation. */
 #include "nntune/train.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,9 @@ nt_status nt_train_check(const nt_train_config *cfg, const nt_net *net)
         nt_errorf("epochs must be at least 1 (got %d)", cfg->epochs);
         return NT_ERR_ARG;
     }
-    if (cfg->batch < 1 || cfg->batch > net->max_batch) {
-        nt_errorf("batch must be in 1..%d (got %d)", net->max_batch, cfg->batch);
+    if (cfg->batch < 1 || (net && cfg->batch > net->max_batch)) {
+        nt_errorf("batch must be in 1..%d (got %d)", net ? net->max_batch : INT_MAX,
+                  cfg->batch);
         return NT_ERR_ARG;
     }
     if (!(cfg->lr > 0) || !isfinite(cfg->lr)) {
@@ -202,13 +204,8 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
                           "(learning rate %.3g)", ep, step, (double)loss, lr);
                 break;
             }
-            for (int i = 0; i < B; i++) {
-                const float *row = p + (size_t)i * net->arch.n_out;
-                int pred = 0;
-                for (int c = 1; c < net->arch.n_out; c++)
-                    if (row[c] > row[pred]) pred = c;
-                correct += pred == b.yb[i];
-            }
+            for (int i = 0; i < B; i++)
+                correct += nt_argmax(p + (size_t)i * net->arch.n_out, net->arch.n_out) == b.yb[i];
             loss_sum += (double)loss * B;
             lr = nt_schedule_lr(&sched, step);
             nt_optim_step(&b.opt, net->params, net->grads, (float)lr);

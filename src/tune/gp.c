@@ -113,6 +113,18 @@ nt_status nt_gp_add_points(nt_gp *gp, const double *X, const double *y, int m)
     return NT_OK;
 }
 
+// r^2 = sum_j ((a_j - b_j) / ls_j)^2, given inv_ls = 1 / ls
+static inline double scaled_dist2(const double *a, const double *b,
+                                  const double *inv_ls, int d)
+{
+    double r2 = 0.0;
+    for (int j = 0; j < d; j++) {
+        double t = (a[j] - b[j]) * inv_ls[j];
+        r2 += t * t;
+    }
+    return r2;
+}
+
 /* ---- linear algebra (row-major, stride n) ---- */
 
 // K (n, n), lower triangle and diagonal: amp * M52(r_ij) + diag
@@ -127,11 +139,7 @@ static void build_kernel(const nt_gp *gp, const double *theta, int n,
         const double *xi = gp->X + (size_t)i * d;
         for (int k = 0; k < i; k++) {
             const double *xk = gp->X + (size_t)k * d;
-            double r2 = 0.0;
-            for (int j = 0; j < d; j++) {
-                double t = (xi[j] - xk[j]) * inv_ls[j];
-                r2 += t * t;
-            }
+            double r2 = scaled_dist2(xi, xk, inv_ls, d);
             K[(size_t)i * n + k] = amp * nt_gp_matern52(sqrt(r2));
         }
         K[(size_t)i * n + i] = amp + diag + (i >= gp->n_fit ? gp->fantasy_noise : 0.0);
@@ -263,11 +271,7 @@ double nt_gp_log_marginal(nt_gp *gp, const double *theta, double *grad)
         g_noise += 0.5 * wii * noise;
         for (int k = 0; k < i; k++) {
             const double *xk = gp->X + (size_t)k * d;
-            double r2 = 0.0;
-            for (int j = 0; j < d; j++) {
-                double t = (xi[j] - xk[j]) * inv_ls[j];
-                r2 += t * t;
-            }
+            double r2 = scaled_dist2(xi, xk, inv_ls, d);
             double s = SQRT5 * sqrt(r2), e = exp(-s);
             double w = W[(size_t)i * n + k];  // counted twice: (i,k), (k,i)
             g_amp += w * amp * (1.0 + s + s * s / 3.0) * e;
@@ -459,11 +463,7 @@ void nt_gp_predict(nt_gp *gp, const double *x, double *mu, double *var)
     double m = 0.0;
     for (int i = 0; i < n; i++) {
         const double *xi = gp->X + (size_t)i * d;
-        double r2 = 0.0;
-        for (int j = 0; j < d; j++) {
-            double t = (x[j] - xi[j]) * inv_ls[j];
-            r2 += t * t;
-        }
+        double r2 = scaled_dist2(x, xi, inv_ls, d);
         k[i] = amp * nt_gp_matern52(sqrt(r2));
         m += k[i] * gp->alpha[i];
     }

@@ -280,10 +280,7 @@ nt_status nt_cv_objective(void *ctx, const nt_space *space, nt_trial *t)
     cfg.stop = cv->stop;
     t->n_folds = cv->folds;
     nt_status rc = nt_hparams_apply(space, &t->values, &arch, &cfg);
-    if (rc == NT_OK) {
-        nt_net probe = {.max_batch = cfg.batch > 256 ? cfg.batch : 256};
-        rc = nt_train_check(&cfg, &probe);
-    }
+    if (rc == NT_OK) rc = nt_train_check(&cfg, NULL);
     if (rc != NT_OK) {
         t->status = rc;
         snprintf(t->reason, sizeof t->reason, "%s", nt_last_error());
