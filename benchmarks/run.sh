@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 RUNS=${BENCH_RUNS:-3}
 CC=${CC:-gcc}
-CFLAGS="-std=c11 -O2 -march=native -Wall -Wextra -Wshadow -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread"
+CFLAGS="-std=c11 -O2 -march=native -fno-math-errno -Wall -Wextra -Wshadow -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread"
 LIBS="build/libnntune.a -lopenblas -lcjson -lz -lm -fopenmp"
 WORK=build/bench
 CSV=$WORK/results.csv

@@ -9,10 +9,47 @@
 #define SQRT5 2.23606797749978969641
 #define LOG_2PI 1.83787706640934548356
 #define LBFGS_M 8
+/* Many right-hand sides of a triangular solve go in strips of STRIP
+ * columns: strip s is (n, STRIP), row-major, at B + s n STRIP. */
+#define STRIP 16
+#define LOG2E 1.44269504088896340736
+#define LN2_HI 6.93147180369123816490e-01  /* ln 2 in two parts: LN2_HI has */
+#define LN2_LO 1.90821492927058770002e-10  /* its low bits clear, so k LN2_HI is exact */
 
 static double clampd(double v, double lo, double hi)
 {
     return v < lo ? lo : v > hi ? hi : v;
+}
+
+// exp(-s) for s >= 0, within an ulp or two of libm's exp (0 past s = 700,
+// where the kernel is 0 anyway). Written out so that loops over many pairs
+// vectorize (`omp simd`): libm's exp is a call per element.
+#pragma omp declare simd
+static inline double exp_neg(double s)
+{
+    double x = s < 700.0 ? -s : -700.0;
+    // k = round(x / ln 2) by the 1.5 * 2^52 trick; x = k ln 2 + r
+    union { double f; int64_t i; } k = {x * LOG2E + 0x1.8p52}, scale;
+    double kd = k.f - 0x1.8p52;
+    double r = (x - kd * LN2_HI) - kd * LN2_LO;   // |r| <= ln 2 / 2
+    // e^r by Taylor to r^13 / 13!: error below 1e-17 for |r| <= 0.35
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    // 2^k: k (>= -1010 here) into the exponent field
+    scale.i = (k.i - (int64_t)0x4338000000000000 + 1023) << 52;
+    return p * scale.f;
 }
 
 double nt_gp_matern52(double r)
@@ -32,10 +69,13 @@ static nt_status gp_reserve(nt_gp *gp, int need)
     double *X = nt_alloc(c * d * sizeof *X);
     double *y = nt_alloc(c * sizeof *y);
     double *L = nt_alloc(c * c * sizeof *L);
+    double *Kinv = nt_alloc(c * c * sizeof *Kinv);
     double *alpha = nt_alloc(c * sizeof *alpha);
-    double *work = nt_alloc((c * c + 4 * c) * sizeof *work);
-    if (!X || !y || !L || !alpha || !work) {
-        nt_free(X); nt_free(y); nt_free(L); nt_free(alpha); nt_free(work);
+    double *work = nt_alloc(((c + STRIP) * c + 2 * c * c + (d + 4) * c) * sizeof *work);
+    double *kstar = nt_alloc((c + d + 1) * NT_GP_PREDICT_BLOCK * sizeof *kstar);
+    if (!X || !y || !L || !Kinv || !alpha || !work || !kstar) {
+        nt_free(X); nt_free(y); nt_free(L); nt_free(Kinv); nt_free(alpha);
+        nt_free(work); nt_free(kstar);
         nt_errorf("gp: cannot allocate room for %d points of %d inputs",
                   cap, gp->d);
         return NT_ERR_NOMEM;
@@ -45,11 +85,26 @@ static nt_status gp_reserve(nt_gp *gp, int need)
         memcpy(y, gp->y, (size_t)gp->n * sizeof *y);
     }
     nt_free(gp->X); nt_free(gp->y); nt_free(gp->L); nt_free(gp->alpha);
-    nt_free(gp->work);
+    nt_free(gp->work); nt_free(gp->kstar); nt_free(gp->Kinv);
     gp->X = X; gp->y = y; gp->L = L; gp->alpha = alpha; gp->work = work;
+    gp->Kinv = Kinv;
+    gp->kstar = kstar;
     gp->cap = cap;
     gp->factored = false;
     return NT_OK;
+}
+
+// gp->work, by use: L^-1 in strips ((cap + STRIP) cap), M52 and its
+// derivative terms (2 cap cap), scaled inputs (d cap), 4 cap spare. The
+// scaled inputs are build_kernel's: after nt_gp_factor, those of theta and
+// all n points, which nt_gp_predict uses.
+static double *scratch_m52(nt_gp *gp)
+{
+    return gp->work + (size_t)(gp->cap + STRIP) * gp->cap;
+}
+static double *scratch_xs(nt_gp *gp)
+{
+    return scratch_m52(gp) + 2 * (size_t)gp->cap * gp->cap;
 }
 
 nt_status nt_gp_init(nt_gp *gp, int d, int cap)
@@ -76,7 +131,8 @@ void nt_gp_free(nt_gp *gp)
 {
     if (!gp) return;
     nt_free(gp->X); nt_free(gp->y); nt_free(gp->L); nt_free(gp->alpha);
-    nt_free(gp->work); nt_free(gp->theta);
+    nt_free(gp->work); nt_free(gp->kstar); nt_free(gp->Kinv);
+    nt_free(gp->theta);
     memset(gp, 0, sizeof *gp);
 }
 
@@ -125,59 +181,221 @@ static inline double scaled_dist2(const double *a, const double *b,
     return r2;
 }
 
-/* ---- linear algebra (row-major, stride n) ---- */
+/* ---- linear algebra (row-major, stride n) ----
+ * Hand-written rather than LAPACK's dpotrf: OpenBLAS may split a LAPACK call
+ * over threads, and the number of BLAS threads changes with --jobs, while a
+ * study must propose the same points whatever --jobs is (and on --resume).
+ * The inner loops are dot products and axpys the compiler vectorizes
+ * (`omp simd`): a fixed order of operations for a given build. */
 
-// K (n, n), lower triangle and diagonal: amp * M52(r_ij) + diag
-static void build_kernel(const nt_gp *gp, const double *theta, int n,
-                         double diag, double *K)
+// sum_k a[k] b[k]
+static inline double dot(const double *a, const double *b, int n)
+{
+    double t = 0.0;
+    #pragma omp simd reduction(+:t)
+    for (int k = 0; k < n; k++) t += a[k] * b[k];
+    return t;
+}
+
+// Inputs scaled by the length scales, transposed: xs (d, stride), column i
+// is X_i / ls, so the distances from one point to many run along rows.
+static void scale_inputs(const double *X, int n, int d, const double *inv_ls,
+                         double *xs, int stride)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < d; j++)
+            xs[(size_t)j * stride + i] = X[(size_t)i * d + j] * inv_ls[j];
+}
+
+// r2 (m) <- squared scaled distances from the scaled point p (d) to the m
+// columns of xs (d, stride)
+static void dist2_row(const double *xs, int stride, int d, const double *p,
+                      int m, double *r2)
+{
+    for (int c = 0; c < m; c++) r2[c] = 0.0;
+    for (int j = 0; j < d; j++) {
+        const double *row = xs + (size_t)j * stride;
+        double pj = p[j];
+        #pragma omp simd
+        for (int c = 0; c < m; c++) {
+            double t = row[c] - pj;
+            r2[c] += t * t;
+        }
+    }
+}
+
+// K (n, n), lower triangle and diagonal: amp * M52(r_ik) + diag. With
+// m52 and dm52 (n, n) not NULL, also what the likelihood gradient needs,
+// so it does not compute each exp twice, in their lower triangles:
+// M52(r_ik) and 5/3 (1 + sqrt5 r_ik) exp(-sqrt5 r_ik).
+static void build_kernel(nt_gp *gp, const double *theta, int n,
+                         double diag, double *K, double *m52, double *dm52)
 {
     int d = gp->d;
     double amp = exp(theta[0]);
-    double inv_ls[NT_GP_MAX_DIMS];
+    double inv_ls[NT_GP_MAX_DIMS], p[NT_GP_MAX_DIMS];
     for (int j = 0; j < d; j++) inv_ls[j] = exp(-theta[1 + j]);
+    double *xs = scratch_xs(gp);                               // (d, n)
+    double *r2 = xs + (size_t)d * n;                           // (n)
+    scale_inputs(gp->X, n, d, inv_ls, xs, n);
     for (int i = 0; i < n; i++) {
-        const double *xi = gp->X + (size_t)i * d;
-        for (int k = 0; k < i; k++) {
-            const double *xk = gp->X + (size_t)k * d;
-            double r2 = scaled_dist2(xi, xk, inv_ls, d);
-            K[(size_t)i * n + k] = amp * nt_gp_matern52(sqrt(r2));
+        for (int j = 0; j < d; j++) p[j] = xs[(size_t)j * n + i];
+        dist2_row(xs, n, d, p, i, r2);
+        double *ki = K + (size_t)i * n;
+        if (m52) {
+            double *mi = m52 + (size_t)i * n, *di = dm52 + (size_t)i * n;
+            #pragma omp simd
+            for (int k = 0; k < i; k++) {
+                double sr = SQRT5 * sqrt(r2[k]), e = exp_neg(sr);
+                mi[k] = (1.0 + sr + sr * sr / 3.0) * e;
+                di[k] = (5.0 / 3.0) * (1.0 + sr) * e;
+                ki[k] = amp * mi[k];
+            }
+        } else {
+            #pragma omp simd
+            for (int k = 0; k < i; k++) {
+                double sr = SQRT5 * sqrt(r2[k]);
+                ki[k] = amp * (1.0 + sr + sr * sr / 3.0) * exp_neg(sr);
+            }
         }
-        K[(size_t)i * n + i] = amp + diag + (i >= gp->n_fit ? gp->fantasy_noise : 0.0);
+        ki[i] = amp + diag + (i >= gp->n_fit ? gp->fantasy_noise : 0.0);
     }
 }
 
 // In place: the lower triangle of A (n, n) becomes L with A = L L^T.
-// Returns false if A is not (numerically) positive definite.
-static bool cholesky(double *A, int n)
+// Returns false if A is not (numerically) positive definite. T is scratch
+// of (n + STRIP) * STRIP.
+// Left-looking, a strip of STRIP columns at a time: first every row's
+// strip loses the contributions of the columns left of the strip (with a
+// transposed copy of the strip's own rows, so the inner loop runs along
+// STRIP contiguous values kept in registers), then the strip is factored
+// column by column.
+static bool cholesky(double *A, int n, double *T)
 {
-    for (int j = 0; j < n; j++) {
-        double *rj = A + (size_t)j * n;
-        double s = rj[j];
-        for (int k = 0; k < j; k++) s -= rj[k] * rj[k];
-        if (!(s > 0.0) || !isfinite(s)) return false;
-        double ljj = sqrt(s);
-        rj[j] = ljj;
-        for (int i = j + 1; i < n; i++) {
-            double *ri = A + (size_t)i * n;
-            double t = ri[j];
-            for (int k = 0; k < j; k++) t -= ri[k] * rj[k];
-            ri[j] = t / ljj;
+    for (int c0 = 0; c0 < n; c0 += STRIP) {
+        int w = n - c0 < STRIP ? n - c0 : STRIP;
+        // T (c0, STRIP): T[k][c] = L[c0 + c][k], zero past the last row
+        for (int k = 0; k < c0; k++)
+            for (int c = 0; c < STRIP; c++)
+                T[(size_t)k * STRIP + c] = c < w ? A[(size_t)(c0 + c) * n + k] : 0.0;
+        for (int i = c0; i < n; i++) {
+            double *ai = A + (size_t)i * n, acc[STRIP] = {0};
+            for (int k = 0; k < c0; k++) {
+                const double *tk = T + (size_t)k * STRIP;
+                double lik = ai[k];
+                #pragma omp simd
+                for (int c = 0; c < STRIP; c++) acc[c] += lik * tk[c];
+            }
+            int last = i - c0 < w - 1 ? i - c0 : w - 1;
+            for (int c = 0; c <= last; c++) ai[c0 + c] -= acc[c];
+        }
+        // the strip, right-looking: column j is scaled, then taken off the
+        // strip's columns right of it; col holds column j's strip rows
+        for (int j = c0; j < c0 + w; j++) {
+            double *rj = A + (size_t)j * n, col[STRIP];
+            double s = rj[j];
+            if (!(s > 0.0) || !isfinite(s)) return false;
+            double ljj = sqrt(s), inv = 1.0 / ljj;
+            rj[j] = ljj;
+            int end = c0 + w;  // strip columns j + 1 .. end - 1 to update
+            for (int i = j + 1; i < n; i++) {
+                double *ri = A + (size_t)i * n;
+                double lij = ri[j] * inv;
+                ri[j] = lij;
+                if (i < end) col[i - j] = lij;
+                int lim = i < end - 1 ? i : end - 1;
+                #pragma omp simd
+                for (int k = j + 1; k <= lim; k++) ri[k] -= lij * col[k - j];
+            }
         }
     }
     return true;
 }
 
-// b (n) <- L^-1 b, then optionally L^-T: solves L L^T x = b when both
+// b (n) <- L^-1 b
 static void forward_solve(const double *L, int n, double *b)
 {
     for (int i = 0; i < n; i++) {
         const double *ri = L + (size_t)i * n;
-        double t = b[i];
-        for (int k = 0; k < i; k++) t -= ri[k] * b[k];
-        b[i] = t / ri[i];
+        b[i] = (b[i] - dot(ri, b, i)) / ri[i];
     }
 }
 
+
+// B <- L^-1 B for `strips` strips of right-hand sides (see STRIP). A strip's
+// row i stays in registers while the rows above it are subtracted.
+static void forward_solve_strips(const double *L, int n, double *B, int strips)
+{
+    for (int s = 0; s < strips; s++) {
+        double *Bs = B + (size_t)s * n * STRIP;
+        for (int i = 0; i < n; i++) {
+            const double *li = L + (size_t)i * n;
+            double *bi = Bs + (size_t)i * STRIP, acc[STRIP];
+            #pragma omp simd
+            for (int c = 0; c < STRIP; c++) acc[c] = bi[c];
+            for (int k = 0; k < i; k++) {
+                const double *bk = Bs + (size_t)k * STRIP;
+                double lik = li[k];
+                #pragma omp simd
+                for (int c = 0; c < STRIP; c++) acc[c] -= lik * bk[c];
+            }
+            double inv = 1.0 / li[i];
+            #pragma omp simd
+            for (int c = 0; c < STRIP; c++) bi[c] = acc[c] * inv;
+        }
+    }
+}
+
+// L^-1 into strips (see STRIP) at Linv; row i of strip s is meaningful
+// from i >= s STRIP on (above that it is zero, and left unwritten)
+static void invert_lower_strips(const double *L, int n, double *Linv)
+{
+    for (int s = 0, c0 = 0; c0 < n; s++, c0 += STRIP) {
+        double *Ls = Linv + (size_t)s * n * STRIP;
+        for (int i = c0; i < n; i++) {
+            const double *li = L + (size_t)i * n;
+            double acc[STRIP] = {0};
+            if (i - c0 < STRIP) acc[i - c0] = 1.0;
+            for (int k = c0; k < i; k++) {
+                const double *bk = Ls + (size_t)k * STRIP;
+                double lik = li[k];
+                #pragma omp simd
+                for (int c = 0; c < STRIP; c++) acc[c] -= lik * bk[c];
+            }
+            double inv = 1.0 / li[i];
+            double *bi = Ls + (size_t)i * STRIP;
+            #pragma omp simd
+            for (int c = 0; c < STRIP; c++) bi[c] = acc[c] * inv;
+        }
+    }
+}
+
+// out (n, n), lower triangle <- K^-1 = L^-T L^-1 from K's Cholesky factor
+// L (which out may overwrite): K^-1_ij = sum_{k >= i} Linv_ki Linv_kj for
+// j <= i, a strip of columns j at a time, in registers. Linv is scratch of
+// (n + STRIP) n for L^-1 in strips.
+static void cholesky_inverse(const double *L, int n, double *Linv, double *out)
+{
+    invert_lower_strips(L, n, Linv);
+    for (int s = 0, c0 = 0; c0 < n; s++, c0 += STRIP) {
+        const double *Ls = Linv + (size_t)s * n * STRIP;
+        for (int i = c0; i < n; i++) {
+            const double *Li = Linv + (size_t)(i / STRIP) * n * STRIP + i % STRIP;
+            double acc[STRIP] = {0};
+            for (int k = i; k < n; k++) {
+                double lki = Li[(size_t)k * STRIP];
+                const double *lk = Ls + (size_t)k * STRIP;
+                #pragma omp simd
+                for (int c = 0; c < STRIP; c++) acc[c] += lki * lk[c];
+            }
+            double *oi = out + (size_t)i * n;
+            int last = i - c0 < STRIP - 1 ? i - c0 : STRIP - 1;
+            for (int c = 0; c <= last; c++) oi[c0 + c] = acc[c];
+        }
+    }
+}
+
+// b (n) <- L^-T b
 static void backward_solve(const double *L, int n, double *b)
 {
     for (int i = n - 1; i >= 0; i--) {
@@ -194,8 +412,8 @@ nt_status nt_gp_factor(nt_gp *gp)
     double noise = exp(gp->theta[d + 1]);
     double jitter = NT_GP_JITTER;
     for (;;) {
-        build_kernel(gp, gp->theta, n, noise + jitter, gp->L);
-        if (cholesky(gp->L, n)) break;
+        build_kernel(gp, gp->theta, n, noise + jitter, gp->L, NULL, NULL);
+        if (cholesky(gp->L, n, gp->kstar)) break;
         jitter *= 10.0;
         if (jitter > 1e-4 * amp) {
             nt_errorf("gp: kernel matrix of %d points not positive definite "
@@ -207,6 +425,11 @@ nt_status nt_gp_factor(nt_gp *gp)
     memcpy(gp->alpha, gp->y, (size_t)n * sizeof *gp->alpha);
     forward_solve(gp->L, n, gp->alpha);
     backward_solve(gp->L, n, gp->alpha);
+    // K^-1, both triangles, for single predictions
+    cholesky_inverse(gp->L, n, gp->work, gp->Kinv);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++)
+            gp->Kinv[(size_t)j * n + i] = gp->Kinv[(size_t)i * n + j];
     gp->jitter = jitter;
     gp->factored = true;
     return NT_OK;
@@ -222,8 +445,10 @@ double nt_gp_log_marginal(nt_gp *gp, const double *theta, double *grad)
     if (n == 0) return 0.0;
     double amp = exp(theta[0]), noise = exp(theta[d + 1]);
     double *L = gp->L, *alpha = gp->alpha;
-    build_kernel(gp, theta, n, noise + NT_GP_JITTER, L);
-    if (!cholesky(L, n)) return -INFINITY;
+    double *U = gp->work, *m52 = scratch_m52(gp), *dm52 = m52 + (size_t)n * n;
+    build_kernel(gp, theta, n, noise + NT_GP_JITTER, L, grad ? m52 : NULL,
+                 grad ? dm52 : NULL);
+    if (!cholesky(L, n, gp->kstar)) return -INFINITY;
     memcpy(alpha, gp->y, (size_t)n * sizeof *alpha);
     forward_solve(L, n, alpha);
     double quad = 0.0, logdet = 0.0;
@@ -236,53 +461,40 @@ double nt_gp_log_marginal(nt_gp *gp, const double *theta, double *grad)
     if (!grad) return lml;
 
     // d lml / d theta_p = 1/2 tr(W dK/dtheta_p), W = alpha alpha^T - K^-1
-    // (Rasmussen & Williams 2006, eq. 5.9)
-    // U = L^-T (n, n), upper: row j of U is column j of L^-1
-    double *U = gp->work;
-    for (int j = 0; j < n; j++) {
-        double *uj = U + (size_t)j * n;
-        memset(uj, 0, (size_t)j * sizeof *uj);
-        uj[j] = 1.0 / L[(size_t)j * n + j];
-        for (int i = j + 1; i < n; i++) {
-            const double *li = L + (size_t)i * n;
-            double t = 0.0;
-            for (int k = j; k < i; k++) t += li[k] * uj[k];
-            uj[i] = -t / li[i];
-        }
-    }
-    // W (lower triangle) overwrites L: K^-1_ij = sum_{k>=i} U_ik U_jk, i>=j
+    // (Rasmussen & Williams 2006, eq. 5.9), K^-1 = L^-T L^-1.
+    // W (lower triangle) overwrites L
     double *W = L;
+    cholesky_inverse(L, n, U, W);
     for (int i = 0; i < n; i++) {
-        const double *ui = U + (size_t)i * n;
-        for (int j = 0; j <= i; j++) {
-            const double *uj = U + (size_t)j * n;
-            double t = 0.0;
-            for (int k = i; k < n; k++) t += ui[k] * uj[k];
-            W[(size_t)i * n + j] = alpha[i] * alpha[j] - t;
-        }
+        double *wi = W + (size_t)i * n;
+        for (int j = 0; j <= i; j++) wi[j] = alpha[i] * alpha[j] - wi[j];
     }
-    double inv_ls[NT_GP_MAX_DIMS];
-    for (int j = 0; j < d; j++) inv_ls[j] = exp(-theta[1 + j]);
-    double g_amp = 0.0, g_noise = 0.0;
+    // dK/d log ls_j = amp dM52 t_j^2, t_j = (x_ij - x_kj) / ls_j: xs holds
+    // the scaled inputs, transposed (from build_kernel)
+    const double *xs = scratch_xs(gp);
+    double g_ls[NT_GP_MAX_DIMS] = {0}, g_amp = 0.0, g_noise = 0.0;
     for (int i = 0; i < n; i++) {
-        const double *xi = gp->X + (size_t)i * d;
-        double wii = W[(size_t)i * n + i];
-        g_amp += 0.5 * wii * amp;
-        g_noise += 0.5 * wii * noise;
-        for (int k = 0; k < i; k++) {
-            const double *xk = gp->X + (size_t)k * d;
-            double r2 = scaled_dist2(xi, xk, inv_ls, d);
-            double s = SQRT5 * sqrt(r2), e = exp(-s);
-            double w = W[(size_t)i * n + k];  // counted twice: (i,k), (k,i)
-            g_amp += w * amp * (1.0 + s + s * s / 3.0) * e;
-            // d M52 / d log ls_j = 5/3 (1 + sqrt5 r) exp(-sqrt5 r) t_j^2
-            double c = w * amp * (5.0 / 3.0) * (1.0 + s) * e;
-            for (int j = 0; j < d; j++) {
-                double t = (xi[j] - xk[j]) * inv_ls[j];
-                grad[1 + j] += c * t * t;
+        const double *wi = W + (size_t)i * n;
+        const double *mi = m52 + (size_t)i * n, *di = dm52 + (size_t)i * n;
+        g_amp += 0.5 * wi[i] * amp;
+        g_noise += 0.5 * wi[i] * noise;
+        // pairs (i, k) with k < i, each counted twice: (i,k), (k,i)
+        double ga = 0.0;
+        #pragma omp simd reduction(+:ga)
+        for (int k = 0; k < i; k++) ga += wi[k] * mi[k];
+        g_amp += amp * ga;
+        for (int j = 0; j < d; j++) {
+            const double *xj = xs + (size_t)j * n;
+            double xij = xj[i], gj = 0.0;
+            #pragma omp simd reduction(+:gj)
+            for (int k = 0; k < i; k++) {
+                double t = xj[k] - xij;
+                gj += wi[k] * di[k] * t * t;
             }
+            g_ls[j] += amp * gj;
         }
     }
+    for (int j = 0; j < d; j++) grad[1 + j] = g_ls[j];
     grad[0] = g_amp;
     grad[d + 1] = g_noise;
     return lml;
@@ -453,28 +665,79 @@ nt_status nt_gp_fit(nt_gp *gp, int restarts, nt_rng *rng)
 
 /* ---- prediction and acquisition ---- */
 
+void nt_gp_predict_many(nt_gp *gp, const double *X, int m, double *mu,
+                        double *var)
+{
+    enum { BLK = NT_GP_PREDICT_BLOCK };
+    _Static_assert(NT_GP_PREDICT_BLOCK % STRIP == 0, "block of whole strips");
+    int n = gp->n, d = gp->d;
+    double amp = exp(gp->theta[0]);
+    double inv_ls[NT_GP_MAX_DIMS], p[NT_GP_MAX_DIMS], v[BLK], mean[BLK], row[BLK];
+    for (int j = 0; j < d; j++) inv_ls[j] = exp(-gp->theta[1 + j]);
+    double *B = gp->kstar;                     // strips of k(x_c, X_i),
+                                               // then of L^-1 of it
+    double *xs = B + (size_t)gp->cap * BLK;    // (d, BLK) scaled points
+    for (int c0 = 0; c0 < m; c0 += BLK) {
+        int mb = m - c0 < BLK ? m - c0 : BLK;
+        int ns = (mb + STRIP - 1) / STRIP, width = ns * STRIP;
+        scale_inputs(X + (size_t)c0 * d, mb, d, inv_ls, xs, BLK);
+        // pad the last strip with copies of the last point
+        for (int j = 0; j < d; j++)
+            for (int c = mb; c < width; c++)
+                xs[(size_t)j * BLK + c] = xs[(size_t)j * BLK + mb - 1];
+        for (int c = 0; c < width; c++) mean[c] = 0.0, v[c] = amp;
+        for (int i = 0; i < n; i++) {
+            const double *xi = gp->X + (size_t)i * d;
+            for (int j = 0; j < d; j++) p[j] = xi[j] * inv_ls[j];
+            double ai = gp->alpha[i];
+            dist2_row(xs, BLK, d, p, width, row);
+            #pragma omp simd
+            for (int c = 0; c < width; c++) {
+                double sr = SQRT5 * sqrt(row[c]);
+                row[c] = amp * (1.0 + sr + sr * sr / 3.0) * exp_neg(sr);
+                mean[c] += row[c] * ai;
+            }
+            for (int st = 0; st < ns; st++)
+                memcpy(B + ((size_t)st * n + i) * STRIP, row + st * STRIP,
+                       STRIP * sizeof *row);
+        }
+        forward_solve_strips(gp->L, n, B, ns);
+        for (int st = 0; st < ns; st++) {
+            double *vs = v + st * STRIP;
+            for (int i = 0; i < n; i++) {
+                const double *bi = B + ((size_t)st * n + i) * STRIP;
+                #pragma omp simd
+                for (int c = 0; c < STRIP; c++) vs[c] -= bi[c] * bi[c];
+            }
+        }
+        for (int c = 0; c < mb; c++) {
+            mu[c0 + c] = gp->y_mean + gp->y_std * mean[c];
+            var[c0 + c] = gp->y_std * gp->y_std * (v[c] > 0.0 ? v[c] : 0.0);
+        }
+    }
+}
+
 void nt_gp_predict(nt_gp *gp, const double *x, double *mu, double *var)
 {
     int n = gp->n, d = gp->d;
     double amp = exp(gp->theta[0]);
     double inv_ls[NT_GP_MAX_DIMS];
     for (int j = 0; j < d; j++) inv_ls[j] = exp(-gp->theta[1 + j]);
-    double *k = gp->work;  // (n) k(x, X_i), then L^-1 k
-    double m = 0.0;
+    // the scaled, transposed inputs nt_gp_factor's build_kernel left
+    double *k = gp->kstar, p[NT_GP_MAX_DIMS];  // (n) k(x, X_i)
+    for (int j = 0; j < d; j++) p[j] = x[j] * inv_ls[j];
+    dist2_row(scratch_xs(gp), n, d, p, n, k);
+    #pragma omp simd
     for (int i = 0; i < n; i++) {
-        const double *xi = gp->X + (size_t)i * d;
-        double r2 = scaled_dist2(x, xi, inv_ls, d);
-        k[i] = amp * nt_gp_matern52(sqrt(r2));
-        m += k[i] * gp->alpha[i];
+        double sr = SQRT5 * sqrt(k[i]);
+        k[i] = amp * (1.0 + sr + sr * sr / 3.0) * exp_neg(sr);
     }
+    // k^T K^-1 k as n independent dot products: no chain of dependent
+    // steps as in a triangular solve
     double v = amp;
-    if (n > 0) {
-        forward_solve(gp->L, n, k);
-        for (int i = 0; i < n; i++) v -= k[i] * k[i];
-    }
-    if (v < 0.0) v = 0.0;
-    *mu = gp->y_mean + gp->y_std * m;
-    *var = gp->y_std * gp->y_std * v;
+    for (int i = 0; i < n; i++) v -= k[i] * dot(gp->Kinv + (size_t)i * n, k, n);
+    *mu = gp->y_mean + gp->y_std * dot(k, gp->alpha, n);
+    *var = gp->y_std * gp->y_std * (v > 0.0 ? v : 0.0);
 }
 
 static double norm_cdf(double z) { return 0.5 * erfc(-z / M_SQRT2); }
