@@ -25,7 +25,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 HEADERS  := $(wildcard include/nntune/*.h src/*/*.h)
 
-.PHONY: all run setup check check-asan fuzz bench install uninstall clean distclean test-%
+.PHONY: all run setup setup-test check test check-asan fuzz bench install uninstall clean distclean test-%
 all: $(B)/libnntune.a nntune
 
 $(B)/%.o: %.c $(HEADERS) Makefile
@@ -58,7 +58,19 @@ run: setup
 setup:
 	@bash scripts/setup.sh
 
-check: setup
+setup-test:
+	@bash scripts/setup.sh --test
+
+# What CI runs (.ci/run) and the README's test command: the test suite, the
+# same suite under the sanitizers, then every fuzz harness for
+# FUZZ_SECONDS_CHECK seconds. `make test` is the first part alone.
+FUZZ_SECONDS_CHECK ?= 30
+check: setup-test
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory check-asan
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS_CHECK)
+
+test: setup
 	@$(MAKE) --no-print-directory build/tests/run nntune
 	OPENBLAS_NUM_THREADS=1 ./build/tests/run --jobs 2
 
@@ -74,7 +86,7 @@ check-asan: setup
 # libFuzzer harnesses for the IDX, CSV, space, journal and model readers
 # (tests/fuzz/), each run for FUZZ_SECONDS on its seed corpus; needs clang.
 FUZZ_SECONDS ?= 60
-fuzz: setup
+fuzz: setup-test
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: all

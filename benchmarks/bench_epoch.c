@@ -32,6 +32,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <cblas.h>
+#include <omp.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -399,6 +400,7 @@ int main(int argc, char **argv)
 
     if (profile_epochs > 0) {
         openblas_set_num_threads(threads[0]);
+        omp_set_num_threads(threads[0]);
         timing t;
         nt_status rc = bench_train(&train, batches[0], 1, profile_epochs, false, &t);
         if (rc == NT_OK)
@@ -423,6 +425,7 @@ int main(int argc, char **argv)
     int status = 0;
     for (int ti = 0; ti < nth && !status; ti++) {
         openblas_set_num_threads(threads[ti]);
+        omp_set_num_threads(threads[ti]);  // as nntune --threads does
         for (int bi = 0; bi < nb && !status; bi++) {
             int B = batches[bi];
             long steps = (long)((train.n + (size_t)B - 1) / (size_t)B);

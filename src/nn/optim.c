@@ -107,8 +107,7 @@ static void sgd_step(nt_optim *o, float *restrict p, const float *restrict g, fl
 }
 
 // Adam: Kingma & Ba 2015, Alg. 1, with mhat = m/(1-b1^t), vhat = v/(1-b2^t)
-// and eps added to sqrt(vhat). One element; the vector loops below do the
-// same operations in the same order.
+// and eps added to sqrt(vhat). One element.
 static inline void adam_one(float *p, float *m, float *v, float g, float b1,
                             float b2, float c1, float c2, float lr, float eps)
 {
@@ -117,36 +116,6 @@ static inline void adam_one(float *p, float *m, float *v, float g, float b1,
     *p -= lr * (*m * c1) / (sqrtf(*v * c2) + eps);
 }
 
-// sqrtf() may set errno, so without -fno-math-errno (which the build does
-// not use) gcc will not vectorize a loop that calls it; the sqrt
-// instruction itself is exact, so spell the loop out with intrinsics.
-#if defined(__AVX512F__) || defined(__AVX__)
-#include <immintrin.h>
-#endif
-#if defined(__AVX512F__)
-#define VW 16
-#define vf __m512
-#define vset _mm512_set1_ps
-#define vload _mm512_loadu_ps
-#define vstore _mm512_storeu_ps
-#define vadd _mm512_add_ps
-#define vsub _mm512_sub_ps
-#define vmul _mm512_mul_ps
-#define vdiv _mm512_div_ps
-#define vsqrt _mm512_sqrt_ps
-#elif defined(__AVX__)
-#define VW 8
-#define vf __m256
-#define vset _mm256_set1_ps
-#define vload _mm256_loadu_ps
-#define vstore _mm256_storeu_ps
-#define vadd _mm256_add_ps
-#define vsub _mm256_sub_ps
-#define vmul _mm256_mul_ps
-#define vdiv _mm256_div_ps
-#define vsqrt _mm256_sqrt_ps
-#endif
-
 static void adam_step(nt_optim *o, float *restrict p, const float *restrict g, float lr)
 {
     const size_t n = o->n;
@@ -154,21 +123,11 @@ static void adam_step(nt_optim *o, float *restrict p, const float *restrict g, f
     const float c1 = (float)(1.0 / (1.0 - pow(b1, (double)o->t)));
     const float c2 = (float)(1.0 / (1.0 - pow(b2, (double)o->t)));
     float *restrict m = o->m, *restrict v = o->v;
-    size_t i = 0;
-#ifdef VW
-    const vf B1 = vset(b1), B2 = vset(b2), A1 = vset(1.0f - b1), A2 = vset(1.0f - b2);
-    const vf C1 = vset(c1), C2 = vset(c2), LR = vset(lr), EPS = vset(eps);
-    for (; i + VW <= n; i += VW) {
-        vf gi = vload(g + i);
-        vf mi = vadd(vmul(B1, vload(m + i)), vmul(A1, gi));
-        vf vi = vadd(vmul(B2, vload(v + i)), vmul(A2, vmul(gi, gi)));
-        vf step = vdiv(vmul(LR, vmul(mi, C1)), vadd(vsqrt(vmul(vi, C2)), EPS));
-        vstore(m + i, mi);
-        vstore(v + i, vi);
-        vstore(p + i, vsub(vload(p + i), step));
-    }
-#endif
-    for (; i < n; i++) adam_one(p + i, m + i, v + i, g[i], b1, b2, c1, c2, lr, eps);
+    // vectorizes: the build's -fno-math-errno makes sqrtf an instruction.
+    // Not split over OpenMP threads: with OpenBLAS's own threads waiting
+    // on the same 2 cores, an epoch took 2.8x as long (batch 128).
+    #pragma omp simd
+    for (size_t i = 0; i < n; i++) adam_one(p + i, m + i, v + i, g[i], b1, b2, c1, c2, lr, eps);
 }
 
 void nt_optim_step(nt_optim *o, float *params, const float *grads, float lr)

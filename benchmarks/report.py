@@ -1,0 +1,246 @@
+"""report.py - turn the CSVs one `make bench` run wrote into
+benchmarks/results.md: each comparison as a ratio measured in that run.
+
+    report.py WORK_DIR OUT.md
+
+WORK_DIR holds what benchmarks/run.sh wrote: info.txt, run.txt (key: value
+lines about the run), epoch.csv, torch.csv(.info), grid.csv,
+sklearn.csv.info, strategies.csv, strategies_timing.csv, optuna.csv.info
+and rss.csv. A section whose CSV is missing says so instead of failing, so
+a partial run (BENCH_PEERS=0) still reports what it measured.
+"""
+import csv
+import os
+import statistics
+import sys
+
+
+def rows(work, name):
+    path = os.path.join(work, name)
+    if not os.path.exists(path):
+        return None
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def info(work, name):
+    out = {}
+    path = os.path.join(work, name)
+    if os.path.exists(path):
+        for line in open(path):
+            if ": " in line:
+                k, v = line.rstrip("\n").split(": ", 1)
+                out[k] = v
+    return out
+
+
+def table(head, body):
+    lines = ["| " + " | ".join(head) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in body]
+    return "\n".join(lines)
+
+
+def epoch_section(work, run):
+    ep = rows(work, "epoch.csv")
+    if not ep:
+        return "## Epoch time\n\n(not measured)\n"
+    body = []
+    for r in ep:
+        body.append([f"{r['corename']} ({r['coretype']})", r["blas_threads"], r["batch"],
+                     r["steps"], f"{float(r['nntune_s']):.3f} [{float(r['nntune_min_s']):.3f}-{float(r['nntune_max_s']):.3f}]",
+                     f"{float(r['gemm_s']):.3f}", f"**{float(r['ratio']):.2f}**",
+                     f"{100 * float(r['non_gemm_share']):.0f}%", f"{float(r['gemm_gflops']):.0f}",
+                     r["nntune_images_per_s"], f"{float(r['nntune_cpu_s']):.3f}"])
+    text = ["## 1. Epoch: nntune against its own GEMMs",
+            "",
+            "One epoch over MNIST's 60,000 training images, 784-256-128-10, ReLU,",
+            "dropout 0.2, Adam, no validation. **nntune** is a full epoch through",
+            "`nt_train`; **GEMM-only** repeats just the `cblas_sgemm` calls of the",
+            "same epoch (same shapes, order, alpha and beta) on preallocated buffers,",
+            "with the same BLAS threads. Median of the timed runs after a warm-up",
+            "(min-max in brackets); ratio = nntune / GEMM-only.",
+            "",
+            table(["OpenBLAS core (OPENBLAS_CORETYPE)", "BLAS threads", "batch", "steps",
+                   "nntune s/epoch", "GEMM-only s/epoch", "ratio", "non-GEMM share",
+                   "GEMM GFLOP/s", "nntune images/s", "nntune CPU s"], body)]
+    if run.get("job1"):
+        t2 = next((float(r["nntune_s"]) for r in ep if r["coretype"] == run.get("coretype")
+                   and r["blas_threads"] == "2" and r["batch"] == "128"), None)
+        m = max(float(run["job1"]), float(run["job2"]))
+        if t2:
+            text += ["",
+                     f"**Jobs or threads** (batch 128): two single-thread processes at once took "
+                     f"{run['job1']} s and {run['job2']} s per epoch, {2 / m:.2f} epochs/s together, "
+                     f"against {1 / t2:.2f} epochs/s for one process with 2 BLAS threads. This is why "
+                     "`nntune tune` trains folds in parallel, one BLAS thread each."]
+    return "\n".join(text) + "\n"
+
+
+def nntune_best_epoch(ep, batch, coretype):
+    cands = [r for r in ep if r["batch"] == str(batch) and r["coretype"] == coretype]
+    if not cands:
+        return None
+    return min(cands, key=lambda r: float(r["nntune_s"]))
+
+
+def torch_section(work, run):
+    ep, tr = rows(work, "epoch.csv"), rows(work, "torch.csv")
+    ti = info(work, "torch.csv.info")
+    if not ep or not tr:
+        return "## 2. Epoch: nntune against PyTorch\n\n(not measured)\n"
+    body = []
+    for batch in sorted({int(r["batch"]) for r in tr}):
+        ours = nntune_best_epoch(ep, batch, run.get("coretype", ""))
+        theirs = [r for r in tr if int(r["batch"]) == batch]
+        if not ours or not theirs:
+            continue
+        best = min(theirs, key=lambda r: float(r["seconds_median"]))
+        one = next((r for r in theirs if r["torch_threads"] == "1" and r["blas_threads"] == "1"), None)
+        o = float(ours["nntune_s"])
+        body.append([batch, f"{o:.3f} ({ours['blas_threads']} thread{'s' if ours['blas_threads'] != '1' else ''})",
+                     f"{float(best['seconds_median']):.3f} (torch {best['torch_threads']}, BLAS {best['blas_threads']})",
+                     f"{float(one['seconds_median']):.3f}" if one else "-",
+                     f"**{float(best['seconds_median']) / o:.2f}x**"])
+    text = ["## 2. Epoch: nntune against PyTorch",
+            "",
+            "The same network, data and epoch in PyTorch "
+            f"{ti.get('torch', '?')} (Debian's python3-torch, CPU, BLAS: {ti.get('blas', '?')}): "
+            "preloaded tensors, a fresh permutation per epoch, `zero_grad(set_to_none=True)`, "
+            "`torch.optim.Adam`. PyTorch runs at every combination of its intra-op threads "
+            "(1, 2) and its BLAS/OpenMP threads (1, 2), each in a fresh process, and its "
+            "best setting per batch size is the one compared; nntune's best of 1 and 2 BLAS "
+            "threads likewise. Same OPENBLAS_CORETYPE for both. "
+            "Speed-up = PyTorch's best / nntune's best.",
+            "",
+            table(["batch", "nntune s/epoch (best)", "PyTorch s/epoch (best setting)",
+                   "PyTorch 1 thread", "speed-up"], body),
+            "",
+            "Every PyTorch setting:",
+            "",
+            table(["batch", "torch threads", "BLAS threads", "s/epoch (median)", "min", "max"],
+                  [[r["batch"], r["torch_threads"], r["blas_threads"], r["seconds_median"],
+                    r["seconds_min"], r["seconds_max"]] for r in tr])]
+    return "\n".join(text) + "\n"
+
+
+def grid_section(work, run):
+    g = rows(work, "grid.csv")
+    si = info(work, "sklearn.csv.info")
+    if not g:
+        return "## 3. Grid search: nntune against scikit-learn's GridSearchCV\n\n(not measured)\n"
+    ours = [r for r in g if r["peer"] == "nntune"]
+    theirs = [r for r in g if r["peer"] == "sklearn"]
+    body = [[r["peer"], r["n_jobs"], f"{float(r['seconds']):.1f}",
+             f"{float(r['best_cv']):.4f} ± {float(r['best_cv_std']):.4f}", r["best_params"],
+             f"{float(r['test_accuracy']):.4f}"] for r in g]
+    text = ["## 3. Grid search: nntune against scikit-learn's GridSearchCV",
+            "",
+            f"The first {run.get('grid_n', '20000')} MNIST training images; 8 configurations "
+            "(one hidden layer of 128 or 256 ReLU units, learning rate 1e-3 or 3e-3, "
+            "L2 1e-4 or 1e-3), Adam, batch 128, exactly 5 epochs per fit (no early stopping), "
+            "3 stratified folds, then a refit of the best on all images and one test on the "
+            "10,000 test images. nntune: `" + run.get("grid_cmd", "?") + "`; scikit-learn "
+            f"{si.get('sklearn', '?')}: GridSearchCV(MLPClassifier) at each n_jobs. "
+            "Wall time includes the refit. (The L2 penalties are defined differently: "
+            "scikit-learn divides alpha by the batch size.)",
+            "",
+            table(["tool", "jobs", "seconds", "best CV accuracy", "best configuration", "test accuracy"], body)]
+    if ours and theirs:
+        o = min(ours, key=lambda r: float(r["seconds"]))
+        t = min(theirs, key=lambda r: float(r["seconds"]))
+        text += ["", f"**nntune is {float(t['seconds']) / float(o['seconds']):.1f}x faster** than "
+                 f"GridSearchCV's best setting (n_jobs={t['n_jobs']}); best CV accuracy "
+                 f"{float(o['best_cv']):.4f} against {float(t['best_cv']):.4f}."]
+    return "\n".join(text) + "\n"
+
+
+def median(v):
+    return statistics.median(v) if v else float("nan")
+
+
+def strategies_section(work):
+    ours, theirs = rows(work, "strategies.csv"), rows(work, "optuna.csv")
+    t_ours, t_theirs = rows(work, "strategies_timing.csv"), rows(work, "optuna_timing.csv")
+    oi = info(work, "optuna.csv.info")
+    allr = (ours or []) + (theirs or [])
+    if not allr:
+        return "## 4. Search strategies on test functions\n\n(not measured)\n"
+    body = []
+    for fn in sorted({r["function"] for r in allr}):
+        for peer, sampler in [("nntune", "bayes"), ("optuna", "tpe"), ("nntune", "random"), ("optuna", "random")]:
+            rs = [r for r in allr if r["function"] == fn and r["peer"] == peer and r["sampler"] == sampler]
+            if not rs:
+                continue
+            timing = {r["trials"]: float(r["ms_per_trial"]) for r in (t_ours or []) + (t_theirs or [])
+                      if r["function"] == fn and r["peer"] == peer and r["sampler"] == sampler}
+            body.append([fn, f"{peer} {sampler}", len(rs),
+                         f"{median([float(r['best_20']) for r in rs]):.4f}",
+                         f"{median([float(r['best_50']) for r in rs]):.4f}",
+                         f"{timing.get('50', float('nan')):.2f}",
+                         f"{timing.get('200', float('nan')):.2f}"])
+    text = ["## 4. Search strategies on test functions",
+            "",
+            "Best value found (minimizing; median over seeds) after 20 and 50 evaluations, "
+            f"nntune's strategies through the library's ask/tell loop, Optuna {oi.get('optuna', '?')} "
+            "(Debian's python3-optuna) with its samplers' defaults. The optimizer's own time per "
+            "trial (ask + tell, the function excluded) is the mean of the 10 trials before the "
+            "50th and the 200th of one longer study. Branin's minimum is 0.397887, Hartmann-6's "
+            "-3.32237.",
+            "",
+            table(["function", "strategy", "seeds", "median best @20", "median best @50",
+                   "ms/trial @50", "ms/trial @200"], body)]
+    return "\n".join(text) + "\n"
+
+
+def rss_section(work):
+    r = rows(work, "rss.csv")
+    if not r:
+        return "## 5. Peak memory\n\n(not measured)\n"
+    body = [[f"`{x['command']}`", f"{float(x['seconds']):.0f}", f"{int(x['max_rss_kb']) / 1024:.0f}"] for x in r]
+    return "\n".join(["## 5. Peak memory",
+                      "",
+                      "Peak resident set size (getrusage's ru_maxrss of the child) of a tuning run on "
+                      "MNIST with the default space and 3 folds (2 trained at once).",
+                      "",
+                      table(["command", "seconds", "peak RSS (MiB)"], body)]) + "\n"
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: report.py WORK_DIR OUT.md")
+    work, out = sys.argv[1], sys.argv[2]
+    inf, run = info(work, "info.txt"), info(work, "run.txt")
+    head = ["# nntune benchmarks",
+            "",
+            "Written by `benchmarks/run.sh` (`make bench`"
+            + (" --full" if run.get("full") == "1" else "") + "); see benchmarks/README.md. "
+            "Every ratio compares two measurements of the same run on the same machine.",
+            "",
+            f"- date: {run.get('started', '?')}, commit {run.get('commit', '?')}, "
+            f"{run.get('minutes', '?')} minutes in all",
+            f"- CPU: {inf.get('cpu', '?')}, {inf.get('logical cpus', '?')} logical CPUs, "
+            f"AVX-512: {inf.get('avx512f', '?')}",
+            f"- OpenBLAS: {inf.get('openblas config', '?')}",
+            f"- OpenBLAS core in use: {inf.get('openblas core', '?')} "
+            f"(OPENBLAS_CORETYPE={inf.get('OPENBLAS_CORETYPE', '?')})",
+            f"- threads: nntune's BLAS threads per row (openblas_set_num_threads); "
+            f"OPENBLAS_NUM_THREADS={inf.get('OPENBLAS_NUM_THREADS', '?')}; peers as each table says",
+            f"- compiler: {run.get('compiler', '?')}, -O2 -march=native -fno-math-errno",
+            f"- CPUs {run.get('idle_pct', '?')}% idle just before the runs; load average "
+            f"{run.get('load_before', '?')} before, {run.get('load_after', '?')} after"
+            + (" (**busy machine**: expect noisy rows)" if run.get("busy") == "1" else ""),
+            ""]
+    parts = [epoch_section(work, run), torch_section(work, run), grid_section(work, run),
+             strategies_section(work), rss_section(work)]
+    prof = os.path.join(work, "profile.md")
+    if run.get("profile") == "1" and os.path.exists(prof):
+        parts.append("## Profile (perf, batch 128, 1 BLAS thread, 5 epochs)\n\n" + open(prof).read())
+    tmp = out + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(head) + "\n" + "\n".join(parts))
+    os.replace(tmp, out)
+
+
+if __name__ == "__main__":
+    main()
