@@ -14,4 +14,4 @@ hp = best["params"]
 print("peer,n_jobs,seconds,best_cv,best_cv_std,best_params,test_accuracy")
 print(f"nntune,2,{float(sys.argv[3]) - float(sys.argv[2]):.2f},{best['cv']['mean']:.6f},"
       f"{best['cv']['std']:.6f},hidden={hp['units']};lr={hp['lr']};l2={hp['l2']},"
-      f"{best['test_accuracy']:.6f}")
+      f"{summary['test']['accuracy']:.6f}")
