@@ -89,8 +89,10 @@ FUZZ_SECONDS ?= 60
 fuzz: setup-test
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-bench: all
-	@bash benchmarks/run.sh
+# nntune against GEMM, PyTorch, scikit-learn and Optuna (benchmarks/run.sh;
+# about 13 minutes; ARGS=--full for the long version)
+bench: setup all
+	@bash benchmarks/run.sh $(ARGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/nntune

@@ -105,7 +105,7 @@ def torch_section(work, run):
     text = ["## 2. Epoch: nntune against PyTorch",
             "",
             "The same network, data and epoch in PyTorch "
-            f"{ti.get('torch', '?')} (Debian's python3-torch, CPU, BLAS: {ti.get('blas', '?')}): "
+            f"{ti.get('torch_version', '?')} (Debian's python3-torch, CPU, BLAS: {ti.get('blas', '?')}): "
             "preloaded tensors, a fresh permutation per epoch, `zero_grad(set_to_none=True)`, "
             "`torch.optim.Adam`. PyTorch runs at every combination of its intra-op threads "
             "(1, 2) and its BLAS/OpenMP threads (1, 2), each in a fresh process, and its "
@@ -141,7 +141,7 @@ def grid_section(work, run):
             "L2 1e-4 or 1e-3), Adam, batch 128, exactly 5 epochs per fit (no early stopping), "
             "3 stratified folds, then a refit of the best on all images and one test on the "
             "10,000 test images. nntune: `" + run.get("grid_cmd", "?") + "`; scikit-learn "
-            f"{si.get('sklearn', '?')}: GridSearchCV(MLPClassifier) at each n_jobs. "
+            f"{si.get('sklearn_version', '?')}: GridSearchCV(MLPClassifier) at each n_jobs. "
             "Wall time includes the refit. (The L2 penalties are defined differently: "
             "scikit-learn divides alpha by the batch size.)",
             "",
@@ -182,7 +182,7 @@ def strategies_section(work):
     text = ["## 4. Search strategies on test functions",
             "",
             "Best value found (minimizing; median over seeds) after 20 and 50 evaluations, "
-            f"nntune's strategies through the library's ask/tell loop, Optuna {oi.get('optuna', '?')} "
+            f"nntune's strategies through the library's ask/tell loop, Optuna {oi.get('optuna_version', '?')} "
             "(Debian's python3-optuna) with its samplers' defaults. The optimizer's own time per "
             "trial (ask + tell, the function excluded) is the mean of the 10 trials before the "
             "50th and the 200th of one longer study. Branin's minimum is 0.397887, Hartmann-6's "

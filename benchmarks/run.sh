@@ -107,6 +107,11 @@ job1=$(tail -n 1 "$WORK/job1.txt" | awk '{print $4}')
 job2=$(tail -n 1 "$WORK/job2.txt" | awk '{print $4}')
 echo "   per-epoch seconds of the two jobs: $job1 $job2"
 
+# before the Python peers: in one run, placed after them, this millisecond
+# timing came out 1.5x what it was alone (cause not found)
+echo "== 4. strategies on test functions: nntune"
+./build/bench_strategies --csv "$WORK/strategies.csv" --timing-csv "$WORK/strategies_timing.csv"
+
 if [ "$PEERS" = 1 ]; then
     echo "== 2. PyTorch: the same epoch at every thread setting"
     "$PY" benchmarks/peers/torch_epoch.py --data data/mnist --runs "$RUNS" --csv "$WORK/torch.csv"
@@ -127,8 +132,7 @@ if [ "$PEERS" = 1 ]; then
     tail -n +2 "$WORK/sklearn.csv" >> "$WORK/grid.csv"
 fi
 
-echo "== 4. strategies on test functions: nntune, then Optuna"
-./build/bench_strategies --csv "$WORK/strategies.csv" --timing-csv "$WORK/strategies_timing.csv"
+echo "== 4. strategies on test functions: Optuna (nntune's ran above)"
 if [ "$PEERS" = 1 ]; then
     "$PY" benchmarks/peers/optuna_functions.py --csv "$WORK/optuna.csv" \
         --timing-csv "$WORK/optuna_timing.csv"
