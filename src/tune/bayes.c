@@ -15,11 +15,12 @@
  *   one-hot; inactive parameters neutral: 0.5 or all zeros).
  * - Kernel hyperparameters are fitted on the told trials, warm started
  *   from the previous fit plus `restarts` random starts (default 2) from
- *   the trial's stream. Past RESTARTS_UNTIL successful trials the random
- *   starts are made only every RESTARTS_EVERY trials: one more point moves
- *   the optimum little, and each start costs O(n^3) per step (Hartmann-6
- *   at 200 trials: 14 ms per trial with the warm start alone, 64 ms with
- *   two random starts every time).
+ *   the trial's stream. Once the model holds more than RESTARTS_UNTIL
+ *   points, the random starts are made only when the count is a multiple
+ *   of RESTARTS_EVERY: one more point moves the optimum little, and each
+ *   start costs O(n^3) per step (Hartmann-6 at 200 trials: 14 ms per
+ *   trial with the warm start alone, 64 ms with two random starts every
+ *   time).
  * - Failed trials are never scored 0 (that would make failure look like the
  *   best result and pull the search into it). For the model only, they are
  *   imputed with the worst successful score, as SMAC does for crashed runs,
@@ -61,7 +62,7 @@
 #define ENC_MAX NT_GP_MAX_DIMS
 #define LIAR_NOISE 0.1  /* a pending liar's noise variance, normalized */
 #define RESTARTS_UNTIL 64   /* random kernel-fit starts at every fit up to */
-#define RESTARTS_EVERY 16   /* this many points, then every 16th fit */
+#define RESTARTS_EVERY 16   /* this many points, then at every 16th count */
 
 typedef struct {
     int trial;

@@ -24,12 +24,13 @@ static double clampd(double v, double lo, double hi)
 // exp(-s) for s >= 0, within an ulp or two of libm's exp (0 past s = 700,
 // where the kernel is 0 anyway). Written out so that loops over many pairs
 // vectorize (`omp simd`): libm's exp is a call per element.
-#pragma omp declare simd
+typedef union { double f; int64_t i; } f64_bits;
+
 static inline double exp_neg(double s)
 {
     double x = s < 700.0 ? -s : -700.0;
     // k = round(x / ln 2) by the 1.5 * 2^52 trick; x = k ln 2 + r
-    union { double f; int64_t i; } k = {x * LOG2E + 0x1.8p52}, scale;
+    f64_bits k = {x * LOG2E + 0x1.8p52}, scale;
     double kd = k.f - 0x1.8p52;
     double r = (x - kd * LN2_HI) - kd * LN2_LO;   // |r| <= ln 2 / 2
     // e^r by Taylor to r^13 / 13!: error below 1e-17 for |r| <= 0.35
