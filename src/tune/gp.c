@@ -170,16 +170,12 @@ nt_status nt_gp_add_points(nt_gp *gp, const double *X, const double *y, int m)
     return NT_OK;
 }
 
-// r^2 = sum_j ((a_j - b_j) / ls_j)^2, given inv_ls = 1 / ls
-static inline double scaled_dist2(const double *a, const double *b,
-                                  const double *inv_ls, int d)
+// amp * M52 at squared scaled distance r2, with the inline exp so callers'
+// loops over many points vectorize (nt_gp_matern52 is the libm version)
+static inline double kernel_of_r2(double amp, double r2)
 {
-    double r2 = 0.0;
-    for (int j = 0; j < d; j++) {
-        double t = (a[j] - b[j]) * inv_ls[j];
-        r2 += t * t;
-    }
-    return r2;
+    double sr = SQRT5 * sqrt(r2);
+    return amp * (1.0 + sr + sr * sr / 3.0) * exp_neg(sr);
 }
 
 /* ---- linear algebra (row-major, stride n) ----
@@ -254,10 +250,7 @@ static void build_kernel(nt_gp *gp, const double *theta, int n,
             }
         } else {
             #pragma omp simd
-            for (int k = 0; k < i; k++) {
-                double sr = SQRT5 * sqrt(r2[k]);
-                ki[k] = amp * (1.0 + sr + sr * sr / 3.0) * exp_neg(sr);
-            }
+            for (int k = 0; k < i; k++) ki[k] = kernel_of_r2(amp, r2[k]);
         }
         ki[i] = amp + diag + (i >= gp->n_fit ? gp->fantasy_noise : 0.0);
     }
@@ -694,8 +687,7 @@ void nt_gp_predict_many(nt_gp *gp, const double *X, int m, double *mu,
             dist2_row(xs, BLK, d, p, width, row);
             #pragma omp simd
             for (int c = 0; c < width; c++) {
-                double sr = SQRT5 * sqrt(row[c]);
-                row[c] = amp * (1.0 + sr + sr * sr / 3.0) * exp_neg(sr);
+                row[c] = kernel_of_r2(amp, row[c]);
                 mean[c] += row[c] * ai;
             }
             for (int st = 0; st < ns; st++)
@@ -729,10 +721,7 @@ void nt_gp_predict(nt_gp *gp, const double *x, double *mu, double *var)
     for (int j = 0; j < d; j++) p[j] = x[j] * inv_ls[j];
     dist2_row(scratch_xs(gp), n, d, p, n, k);
     #pragma omp simd
-    for (int i = 0; i < n; i++) {
-        double sr = SQRT5 * sqrt(k[i]);
-        k[i] = amp * (1.0 + sr + sr * sr / 3.0) * exp_neg(sr);
-    }
+    for (int i = 0; i < n; i++) k[i] = kernel_of_r2(amp, k[i]);
     // k^T K^-1 k as n independent dot products: no chain of dependent
     // steps as in a triangular solve
     double v = amp;
