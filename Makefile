@@ -62,12 +62,13 @@ setup-test:
 	@bash scripts/setup.sh --test
 
 # What CI runs (.ci/run) and the README's test command: the test suite,
-# then the same suite under the sanitizers. `make test` is the first part
-# alone. (The fuzz pass joins it once the IDX reader bounds what a gzip
-# file may inflate to: libFuzzer finds out-of-memory inputs there.)
+# the same suite under the sanitizers, then a short fuzz pass of every
+# harness (FUZZ_SECONDS_CHECK each). `make test` is the first part alone.
+FUZZ_SECONDS_CHECK ?= 30
 check: setup-test
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory check-asan
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS_CHECK)
 
 test: setup
 	@$(MAKE) --no-print-directory build/tests/run nntune

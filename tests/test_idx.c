@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "nntune/idx.h"
 #include "nntune/rng.h"
@@ -330,6 +332,44 @@ Test(idx, gzip_cut_short_is_refused_as_truncated)
     free(b);
     rewrite(img, len / 2, NULL, 0);
     expect_refused(img, lab, 10, NT_ERR_FORMAT, img, "truncated");
+}
+
+static void write_gz(const char *path, const uint8_t *head, size_t n_head,
+                     const uint8_t *body, size_t n_body)
+{
+    gzFile gz = gzopen(path, "wb9");
+    cr_assert_not_null(gz, "cannot create %s", path);
+    cr_assert_eq(gzwrite(gz, head, (unsigned)n_head), (int)n_head);
+    cr_assert_eq(gzwrite(gz, body, (unsigned)n_body), (int)n_body);
+    cr_assert_eq(gzclose(gz), Z_OK);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* A tiny gzip file whose header promises 1 GiB of pixels: the reader must
+ * say how little the file holds, having grown its buffer only with what
+ * arrived (libFuzzer found such files running it out of memory). Outside
+ * the sanitizer build, data memory is capped at 512 MiB, so reserving the
+ * promised 1 GiB of bytes (or 4 GiB of floats) up front would fail. */
+Test(idx, gzip_header_promising_a_gigabyte_is_refused_without_reserving_it)
+{
+    char img[256], lab[256];
+    uint8_t head[16] = {0, 0, 8, 3, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0};
+    uint8_t body[1024] = {0};
+    write_gz(at(img, "im.gz"), head, sizeof head, body, 100);
+    uint8_t lab_head[8] = {0, 0, 8, 1, 0, 0, 4, 0}; // 1024 labels, all there
+    write_gz(at(lab, "lb.gz"), lab_head, sizeof lab_head, body, sizeof body);
+#ifndef UNDER_ASAN
+    struct rlimit cap = {512u << 20, 512u << 20};
+    cr_assert_eq(setrlimit(RLIMIT_DATA, &cap), 0, "setrlimit failed");
+#endif
+    expect_refused(img, lab, 10, NT_ERR_FORMAT, img, "file holds 100");
 }
 
 Test(idx, write_refuses_sizes_beyond_32_bits)

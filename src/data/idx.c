@@ -188,52 +188,67 @@ static nt_status truncated(const idx_file *f, size_t got)
     return NT_ERR_FORMAT;
 }
 
-/* Pixels to floats: X is (n, rows*cols), byte / 255. */
-static nt_status read_pixels(idx_file *f, float *X)
+/* Read the payload into a new byte buffer *out (f->bytes long), then check
+ * the file ends there. The buffer grows with what actually arrives - from
+ * 1 MiB, doubling, up to the header's promise - so a small file whose
+ * header promises gigabytes is refused as truncated after reading what it
+ * holds, never after reserving what it claims. */
+static nt_status read_payload(idx_file *f, uint8_t **out)
 {
-    uint8_t *buf = malloc(CHUNK);
-    if (!buf) {
-        nt_errorf("%s: out of memory for a read buffer", f->path);
-        return NT_ERR_NOMEM;
-    }
+    *out = NULL;
+    size_t cap = f->bytes < CHUNK ? f->bytes : CHUNK, done = 0;
+    uint8_t *buf = malloc(cap);
     nt_status rc = NT_OK;
-    size_t done = 0;
+    if (!buf) goto nomem;
     while (done < f->bytes) {
-        size_t want = f->bytes - done < CHUNK ? f->bytes - done : CHUNK, got;
-        rc = read_some(f, buf, want, &got);
+        if (done == cap) {
+            size_t grown = cap > f->bytes / 2 ? f->bytes : 2 * cap;
+            uint8_t *more = realloc(buf, grown);
+            if (!more) goto nomem;
+            buf = more;
+            cap = grown;
+        }
+        size_t got;
+        rc = read_some(f, buf + done, cap - done, &got);
         if (rc != NT_OK) break;
-        for (size_t i = 0; i < got; i++) X[done + i] = (float)buf[i] / 255.0f;
         done += got;
-        if (got < want) {
+        if (done < cap) {
             rc = truncated(f, done);
             break;
         }
     }
+    if (rc == NT_OK) rc = expect_end(f);
+    if (rc != NT_OK) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    return NT_OK;
+nomem:
     free(buf);
-    return rc != NT_OK ? rc : expect_end(f);
+    nt_errorf("%s: out of memory after %zu of %zu bytes", f->path, done,
+              f->bytes);
+    return NT_ERR_NOMEM;
 }
 
-static nt_status read_labels(idx_file *f, int n_classes, int32_t *y)
+/* Pixels to floats: X is (n, rows*cols), byte / 255. */
+static void pixels_to_floats(const uint8_t *bytes, size_t len, float *X)
 {
-    uint8_t *buf = malloc(f->bytes);
-    if (!buf) {
-        nt_errorf("%s: out of memory for %zu labels", f->path, f->bytes);
-        return NT_ERR_NOMEM;
-    }
-    size_t got;
-    nt_status rc = read_some(f, buf, f->bytes, &got);
-    if (rc == NT_OK && got < f->bytes) rc = truncated(f, got);
-    if (rc == NT_OK) rc = expect_end(f);
-    for (size_t i = 0; rc == NT_OK && i < f->bytes; i++) {
-        if (buf[i] >= n_classes) {
+    for (size_t i = 0; i < len; i++) X[i] = (float)bytes[i] / 255.0f;
+}
+
+static nt_status check_labels(const idx_file *f, const uint8_t *bytes,
+                              int n_classes, int32_t *y)
+{
+    for (size_t i = 0; i < f->bytes; i++) {
+        if (bytes[i] >= n_classes) {
             nt_errorf("%s: label %u at index %zu is not below %d (the number "
-                      "of classes)", f->path, buf[i], i, n_classes);
-            rc = NT_ERR_FORMAT;
+                      "of classes)", f->path, bytes[i], i, n_classes);
+            return NT_ERR_FORMAT;
         }
-        y[i] = buf[i];
+        y[i] = bytes[i];
     }
-    free(buf);
-    return rc;
+    return NT_OK;
 }
 
 nt_status nt_idx_load(const char *images_path, const char *labels_path,
@@ -242,6 +257,7 @@ nt_status nt_idx_load(const char *images_path, const char *labels_path,
     assert(images_path && labels_path && out && n_classes > 0);
     memset(out, 0, sizeof *out);
     idx_file im = {0}, lb = {0};
+    uint8_t *pixels = NULL, *labels = NULL;
     nt_status rc = idx_open(images_path, IDX_IMAGES, &im);
     if (rc == NT_OK) rc = idx_open(labels_path, IDX_LABELS, &lb);
     if (rc == NT_OK && im.dims[0] != lb.dims[0]) {
@@ -249,11 +265,16 @@ nt_status nt_idx_load(const char *images_path, const char *labels_path,
                   labels_path, lb.dims[0]);
         rc = NT_ERR_MISMATCH;
     }
+    // both payloads are read whole before the 4-byte-a-pixel floats exist
+    if (rc == NT_OK) rc = read_payload(&im, &pixels);
+    if (rc == NT_OK) rc = read_payload(&lb, &labels);
     if (rc == NT_OK)
         rc = nt_dataset_alloc(im.dims[0], (size_t)im.dims[1] * im.dims[2],
                               n_classes, out);
-    if (rc == NT_OK) rc = read_pixels(&im, out->X);
-    if (rc == NT_OK) rc = read_labels(&lb, n_classes, out->y);
+    if (rc == NT_OK) rc = check_labels(&lb, labels, n_classes, out->y);
+    if (rc == NT_OK) pixels_to_floats(pixels, im.bytes, out->X);
+    free(pixels);
+    free(labels);
     idx_close(&im);
     idx_close(&lb);
     if (rc != NT_OK) {
@@ -269,11 +290,14 @@ nt_status nt_idx_load_images(const char *path, nt_dataset *out)
     assert(path && out);
     memset(out, 0, sizeof *out);
     idx_file im = {0};
+    uint8_t *pixels = NULL;
     nt_status rc = idx_open(path, IDX_IMAGES, &im);
+    if (rc == NT_OK) rc = read_payload(&im, &pixels);
     if (rc == NT_OK)
         rc = nt_dataset_alloc(im.dims[0], (size_t)im.dims[1] * im.dims[2], 0,
                               out);
-    if (rc == NT_OK) rc = read_pixels(&im, out->X);
+    if (rc == NT_OK) pixels_to_floats(pixels, im.bytes, out->X);
+    free(pixels);
     idx_close(&im);
     if (rc != NT_OK) {
         nt_dataset_free(out);
