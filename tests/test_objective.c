@@ -203,8 +203,9 @@ static nt_cv make_cv(const nt_dataset *ds, int folds, int jobs)
     return cv;
 }
 
-/* Score the fixed point of `text` as trial `trial`. */
-static nt_trial run_trial(nt_cv *cv, const char *text, int trial)
+/* Score the fixed point of `text` as trial `trial`; the caller frees
+ * t.curves. */
+static nt_trial run_trial_with_curves(nt_cv *cv, const char *text, int trial)
 {
     nt_space s = parse(text);
     nt_trial t;
@@ -215,6 +216,15 @@ static nt_trial run_trial(nt_cv *cv, const char *text, int trial)
     nt_status rc = nt_cv_objective(cv, &s, &t);
     cr_assert_eq(rc, NT_OK, "objective returned %d (%s): %s", rc, nt_strerror(rc),
                  nt_last_error());
+    return t;
+}
+
+/* The same, without the curves. */
+static nt_trial run_trial(nt_cv *cv, const char *text, int trial)
+{
+    nt_trial t = run_trial_with_curves(cv, text, trial);
+    nt_curves_free(t.curves, t.n_folds);
+    t.curves = NULL;
     return t;
 }
 
@@ -363,4 +373,71 @@ Test(objective, metric_names_and_scores)
                  nt_metric_score(NT_METRIC_F1, 0.5));
     cr_assert_eq(nt_metric_score(NT_METRIC_LOSS, 0.3), 0.3, "loss as is: %g",
                  nt_metric_score(NT_METRIC_LOSS, 0.3));
+}
+
+/* Raises the stop flag during fold `at`'s epoch `epoch`, as a Ctrl-C would,
+ * and records which folds reported which epochs. */
+typedef struct {
+    volatile sig_atomic_t stop;
+    int at, epoch;
+    int last_epoch[4];
+} stopper;
+
+static void stop_during(int trial, int fold, const nt_epoch_stats *s, void *user)
+{
+    (void)trial;
+    stopper *sp = user;
+    sp->last_epoch[fold] = s->epoch;
+    if (fold == sp->at && s->epoch == sp->epoch) sp->stop = 1;
+}
+
+Test(objective, a_stop_request_lets_the_fold_in_progress_finish_and_starts_no_other)
+{
+    nt_dataset ds = make_blobs(300, 20, 0.8, 5);
+    nt_cv cv = make_cv(&ds, 3, 1);
+    cv.es_frac = 0; // no early stopping: a finished fold runs every epoch
+    stopper sp = {.at = 0, .epoch = 2};
+    cv.stop = &sp.stop;
+    cv.on_epoch = stop_during;
+    cv.user = &sp;
+    cr_assert_eq(nt_cv_init(&cv), NT_OK, "%s", nt_last_error());
+    nt_space s = parse("lr = 0.005\nepochs = 6\n");
+    nt_trial t;
+    memset(&t, 0, sizeof t);
+    double u[NT_MAX_PARAMS] = {0};
+    nt_space_decode(&s, u, &t.values);
+    nt_status rc = nt_cv_objective(&cv, &s, &t);
+    cr_assert_eq(rc, NT_ERR_INTERRUPTED, "status %d (%s), want NT_ERR_INTERRUPTED", rc,
+                 nt_strerror(rc));
+    cr_assert_eq(sp.last_epoch[0], 6, "fold 1 stopped at epoch %d of 6", sp.last_epoch[0]);
+    cr_assert_eq(sp.last_epoch[1] + sp.last_epoch[2], 0, "folds 2 and 3 ran %d and %d epochs",
+                 sp.last_epoch[1], sp.last_epoch[2]);
+    cr_assert_null(t.curves, "an interrupted trial has no curves to journal");
+    nt_cv_free(&cv);
+    nt_dataset_free(&ds);
+}
+
+Test(objective, a_trial_carries_each_folds_learning_curve)
+{
+    nt_dataset ds = make_blobs(300, 20, 0.8, 5);
+    nt_cv cv = make_cv(&ds, 3, 1);
+    cr_assert_eq(nt_cv_init(&cv), NT_OK, "%s", nt_last_error());
+    nt_trial t = run_trial_with_curves(&cv, "lr = 0.005\nepochs = 12\n", 0);
+    cr_assert_not_null(t.curves);
+    for (int f = 0; f < 3; f++) {
+        const nt_curve *c = &t.curves[f];
+        cr_assert_eq(c->n, t.fold_ran[f], "fold %d: curve of %d epochs, ran %d", f, c->n,
+                     t.fold_ran[f]);
+        for (int e = 0; e < c->n; e++)
+            cr_assert(isfinite(c->train_loss[e]) && isfinite(c->val_loss[e]) &&
+                          c->val_acc[e] >= 0 && c->val_acc[e] <= 1,
+                      "fold %d epoch %d: train loss %g, val loss %g, val acc %g", f, e + 1,
+                      c->train_loss[e], c->val_loss[e], c->val_acc[e]);
+        cr_assert_lt(c->train_loss[c->n - 1], c->train_loss[0],
+                     "fold %d: training loss went from %g to %g", f, c->train_loss[0],
+                     c->train_loss[c->n - 1]);
+    }
+    nt_curves_free(t.curves, t.n_folds);
+    nt_cv_free(&cv);
+    nt_dataset_free(&ds);
 }

@@ -42,7 +42,9 @@ typedef struct {
     nt_arch base_arch;           /* n_in/n_out and defaults */
     nt_train_config base;        /* defaults for what the space leaves out */
     int jobs;                    /* folds trained at once (1 = in turn) */
-    volatile sig_atomic_t *stop;
+    volatile sig_atomic_t *stop; /* optional: when *stop != 0, the folds in
+                                    progress finish, no other starts, and
+                                    the objective returns NT_ERR_INTERRUPTED */
     /* optional progress: called after every epoch of every fold, from the
      * thread training that fold (so it must be thread-safe) */
     void (*on_epoch)(int trial, int fold, const nt_epoch_stats *s, void *user);
@@ -55,7 +57,8 @@ typedef struct {
 nt_status nt_cv_init(nt_cv *cv);
 void nt_cv_free(nt_cv *cv);
 
-/* The nt_objective_fn for cross-validation; ctx is an nt_cv *. */
+/* The nt_objective_fn for cross-validation; ctx is an nt_cv *. Also sets
+ * t->curves, each fold's learning curve. */
 nt_status nt_cv_objective(void *ctx, const nt_space *space, nt_trial *t);
 
 /* Epochs for a refit on all training data: the mean of the folds'

@@ -17,6 +17,17 @@
 #define NT_MAX_FOLDS 20
 #define NT_WHY_LEN 512
 
+/* One fold's learning curve, one entry an epoch. */
+typedef struct {
+    int n;                        /* epochs run */
+    float *train_loss;            /* (n) mean over the epoch's batches */
+    float *val_loss, *val_acc;    /* (n) on the early-stopping slice; NaN
+                                     when early stopping is off */
+} nt_curve;
+
+/* Free n curves and the array itself; safe on NULL. */
+void nt_curves_free(nt_curve *c, int n);
+
 /* One finished (or failed) trial. */
 typedef struct {
     int trial;                    /* 0-based */
@@ -34,6 +45,10 @@ typedef struct {
     double seconds;               /* wall time of the trial */
     double finished;              /* seconds since the study started */
     char why[NT_WHY_LEN];         /* the strategy's reason for this point */
+    nt_curve *curves;             /* (n_folds) owned, or NULL: set by the
+                                     cross-validated objective, journaled by
+                                     on_trial, then freed by the tuner (so
+                                     NULL in a study's trials) */
 } nt_trial;
 
 /* Score one point. Fill t->status/reason, metric, metric_std, score and the

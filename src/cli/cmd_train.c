@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "nntune/model.h"
 #include "nntune/split.h"
 
@@ -95,19 +96,45 @@ static cJSON *hyper_json(const cli_model_opts *o, uint64_t seed)
     return h;
 }
 
+/* Per-epoch lines, and on a terminal a status line under them: a bar,
+ * the epoch, elapsed and estimated time left, the best validation so far. */
 typedef struct {
     FILE *out;
     int epochs;
+    bool color;
+    term_line term;
+    double best_acc;
+    int best_epoch;
 } epoch_printer;
 
 static bool print_epoch(const nt_epoch_stats *s, void *user)
 {
     epoch_printer *p = user;
+    bool is_best = !isnan(s->val_loss) && s->val_acc > p->best_acc;
+    if (is_best) {
+        p->best_acc = s->val_acc;
+        p->best_epoch = s->epoch;
+    }
+    term_line_clear(&p->term);
     fprintf(p->out, "epoch %3d/%d  loss %.4f  acc %6.2f%%", s->epoch, p->epochs,
             s->train_loss, 100 * s->train_acc);
     if (!isnan(s->val_loss))
-        fprintf(p->out, "  val_loss %.4f  val_acc %6.2f%%", s->val_loss, 100 * s->val_acc);
+        fprintf(p->out, "  val_loss %.4f  val_acc %s%6.2f%%%s", s->val_loss,
+                term_on(p->color && is_best, TERM_GOOD), 100 * s->val_acc,
+                term_off(p->color && is_best));
     fprintf(p->out, "  lr %.2e  %6.1fs\n", s->lr, s->seconds);
+    if (p->term.on && s->epoch < p->epochs) {
+        char line[256], bar[32], el[32], left[32];
+        term_bar(bar, 20, (double)s->epoch / p->epochs);
+        term_duration(el, sizeof el, s->seconds);
+        term_duration(left, sizeof left, s->seconds / s->epoch * (p->epochs - s->epoch));
+        int w = snprintf(line, sizeof line, "%s epoch %d/%d  %s, about %s left", bar,
+                         s->epoch + 1, p->epochs, el, left);
+        if (p->best_epoch > 0 && w < (int)sizeof line)
+            snprintf(line + w, sizeof line - (size_t)w, "  best val_acc %.2f%% (epoch %d)",
+                     100 * p->best_acc, p->best_epoch);
+        term_line_draw(&p->term, line);
+    }
     fflush(p->out);
     return true;
 }
@@ -207,9 +234,15 @@ int cmd_train(int argc, char **argv)
                 nt_opt_name(mo.cfg.opt.kind), mo.cfg.lr, nt_sched_name(mo.cfg.schedule),
                 mo.cfg.batch);
     }
-    epoch_printer ep = {out, mo.cfg.epochs};
+    epoch_printer ep = {out, mo.cfg.epochs, term_use_color(out),
+                        term_line_start(out, !co.quiet), -1, 0};
+    char first[64], bar[32];
+    term_bar(bar, 20, 0);
+    snprintf(first, sizeof first, "%s epoch 1/%d", bar, mo.cfg.epochs);
+    term_line_draw(&ep.term, first);
     nt_status st = nt_train(&net, &mo.cfg, &tv, vv.n ? &vv : NULL, &train_rng,
                             co.quiet ? NULL : print_epoch, &ep, &hist);
+    term_line_clear(&ep.term);
     if (st == NT_ERR_NUMERIC) {
         cli_fail(cmd, "%s; try a smaller --lr", nt_last_error());
         goto done;

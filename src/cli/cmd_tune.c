@@ -8,12 +8,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "nntune/journal.h"
 #include "nntune/model.h"
 #include "nntune/objective.h"
@@ -27,13 +27,13 @@ typedef struct {
     nt_metric metric;
     double time_budget, es_frac;
     uint64_t seed;
-    bool json, quiet, explain, overwrite, trials_set, time_set, resume;
+    bool json, quiet, verbose, explain, overwrite, trials_set, time_set, resume;
 } tune_opts;
 
 enum { T_DATA = 1, T_TEST_DATA, T_OBJECTIVE, T_STRATEGY, T_SPACE, T_PARAM,
        T_TRIALS, T_FOLDS, T_METRIC, T_GRID_POINTS, T_INITIAL, T_TIME, T_SEED,
        T_JOBS, T_OUT, T_JSON, T_QUIET, T_EXPLAIN, T_OVERWRITE, T_ES_FRAC,
-       T_RESUME, T_HELP, T_LIST };
+       T_RESUME, T_HELP, T_LIST, T_VERBOSE };
 
 static const struct option LONGOPTS[] = {
     {"data", required_argument, 0, T_DATA},
@@ -53,6 +53,7 @@ static const struct option LONGOPTS[] = {
     {"out", required_argument, 0, T_OUT},
     {"json", no_argument, 0, T_JSON},
     {"quiet", no_argument, 0, T_QUIET},
+    {"verbose", no_argument, 0, T_VERBOSE},
     {"explain", no_argument, 0, T_EXPLAIN},
     {"overwrite", no_argument, 0, T_OVERWRITE},
     {"es-frac", required_argument, 0, T_ES_FRAC},
@@ -102,7 +103,8 @@ static void usage(FILE *f)
         "                       trials are kept, not run again (same settings)\n"
         "  --explain            say why each point was chosen\n"
         "  --json               JSON summary on stdout (progress to stderr)\n"
-        "  --quiet              no per-trial lines\n"
+        "  --quiet              no per-trial lines, no status line\n"
+        "  --verbose            also a line for every epoch of every fold\n"
         "  --help               this text\n\n"
         "Hyperparameters the space leaves out take `nntune train`'s defaults,\n"
         "except early-stopping patience: 4 epochs inside a fold.\n"
@@ -177,6 +179,7 @@ static int parse_args(int argc, char **argv, tune_opts *o)
         case T_OUT: o->out = optarg; break;
         case T_JSON: o->json = true; break;
         case T_QUIET: o->quiet = true; break;
+        case T_VERBOSE: o->verbose = true; break;
         case T_EXPLAIN: o->explain = true; break;
         case T_OVERWRITE: o->overwrite = true; break;
         case T_ES_FRAC: ok = cli_double(cmd, "es-frac", optarg, 0, 0.5, &o->es_frac); break;
@@ -231,44 +234,33 @@ static int build_space(const tune_opts *o, const nt_testfn *fn, nt_space *space)
  * into a pipe or a file): trial i of N, each fold's epoch, elapsed time,
  * an estimate of the time left, the best so far. Fold threads update it. */
 typedef struct {
-    bool on;                     /* stdout is a terminal and not --quiet */
+    term_line term;              /* term.on: a terminal and not --quiet */
+    bool on, verbose;
     pthread_mutex_t lock;
     FILE *f;
     int trial, trials, folds, epochs;
     int fold_epoch[NT_MAX_FOLDS];
-    double t0, budget, last_draw, best;
+    double t0, budget, best;
     int finished;                /* trials finished in this run */
     double finished_seconds;     /* and their total time */
-    bool drawn;
 } status_line;
-
-static void fmt_duration(char *buf, size_t len, double s)
-{
-    long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(buf, len, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else if (t >= 60) snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
-    else snprintf(buf, len, "%lds", t);
-}
 
 /* Redraw; the caller holds the lock. */
 static void status_draw(status_line *sl)
 {
-    double now = nt_now(), elapsed = now - sl->t0;
-    char line[512], el[32], eta[48] = "";
-    int n = sl->trials > 0 ? sl->trials : 1, done = sl->trial;
-    int width = 20, fill = (int)((double)width * done / n);
-    char bar[32];
-    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
-    bar[width] = '\0';
-    fmt_duration(el, sizeof el, elapsed);
+    double elapsed = nt_now() - sl->t0;
+    char line[512], el[32], eta[48] = "", bar[32];
+    int n = sl->trials > 0 ? sl->trials : 1;
+    term_bar(bar, 20, (double)sl->trial / n);
+    term_duration(el, sizeof el, elapsed);
     if (sl->finished > 0) {
         double left = sl->finished_seconds / sl->finished * (sl->trials - sl->trial);
         if (sl->budget > 0 && sl->budget - elapsed < left) left = sl->budget - elapsed;
         char d[32];
-        fmt_duration(d, sizeof d, left > 0 ? left : 0);
+        term_duration(d, sizeof d, left > 0 ? left : 0);
         snprintf(eta, sizeof eta, ", about %s left", d);
     }
-    int w = snprintf(line, sizeof line, "[%s] trial %d/%d  fold epochs", bar,
+    int w = snprintf(line, sizeof line, "%s trial %d/%d  fold epochs", bar,
                      sl->trial + 1, sl->trials);
     for (int k = 0; k < sl->folds && w < (int)sizeof line; k++)
         w += snprintf(line + w, sizeof line - (size_t)w, " %d", sl->fold_epoch[k]);
@@ -276,22 +268,13 @@ static void status_draw(status_line *sl)
         w += snprintf(line + w, sizeof line - (size_t)w, " of %d  %s%s", sl->epochs, el, eta);
     if (w < (int)sizeof line && isfinite(sl->best))
         snprintf(line + w, sizeof line - (size_t)w, "  best %.4f", sl->best);
-    struct winsize ws;
-    int cols = ioctl(fileno(sl->f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10 ? ws.ws_col : 80;
-    if ((int)strlen(line) >= cols) line[cols - 1] = '\0';
-    fprintf(sl->f, "\r\033[K%s", line);
-    fflush(sl->f);
-    sl->drawn = true;
-    sl->last_draw = now;
+    term_line_draw(&sl->term, line);
 }
 
 /* Clear the line before ordinary output; the caller holds the lock. */
 static void status_clear(status_line *sl)
 {
-    if (!sl->drawn) return;
-    fprintf(sl->f, "\r\033[K");
-    fflush(sl->f);
-    sl->drawn = false;
+    term_line_clear(&sl->term);
 }
 
 static void status_epoch(int trial, int fold, const nt_epoch_stats *s, void *user)
@@ -299,9 +282,18 @@ static void status_epoch(int trial, int fold, const nt_epoch_stats *s, void *use
     status_line *sl = user;
     pthread_mutex_lock(&sl->lock);
     if (fold < NT_MAX_FOLDS) sl->fold_epoch[fold] = s->epoch;
-    if (nt_now() - sl->last_draw > 0.2) status_draw(sl);
+    if (sl->verbose) {
+        status_clear(sl);
+        fprintf(sl->f, "    trial %d fold %d epoch %2d  train loss %.4f", trial + 1, fold + 1,
+                s->epoch, s->train_loss);
+        if (isfinite(s->val_loss))
+            fprintf(sl->f, "  early-stopping slice: loss %.4f acc %.2f%%", s->val_loss,
+                    100 * s->val_acc);
+        fprintf(sl->f, "  lr %.2e  %.1fs\n", s->lr, s->seconds);
+        fflush(sl->f);
+    }
+    if (sl->on && (sl->verbose || nt_now() - sl->term.last_draw > 0.2)) status_draw(sl);
     pthread_mutex_unlock(&sl->lock);
-    (void)trial;
 }
 
 /* State the per-trial callback needs. */
@@ -311,7 +303,7 @@ typedef struct {
     nt_journal journal;
     nt_status journal_rc;
     int trials;
-    bool quiet, explain, network;
+    bool quiet, explain, network, color;
     nt_metric metric;
     const nt_study *study;       /* for the best so far */
     status_line *status;         /* NULL when not on a terminal */
@@ -347,35 +339,79 @@ static void on_trial(const nt_trial *t, int best, void *user)
     }
 }
 
+/* After a trial, for --explain: what cross-validation measured. */
+static void explain_cv(const progress *p, const nt_trial *t, int best)
+{
+    FILE *f = p->out;
+    if (t->status != NT_OK) {
+        fprintf(f, "  so what: the trial failed, so it has no score; the strategy is told "
+                "so and will avoid its neighbourhood\n");
+        return;
+    }
+    if (!p->network) {
+        fprintf(f, "  so what: f = %.6g %s\n", t->metric,
+                best >= 0 && p->study->trial[best].trial == t->trial
+                    ? "is the lowest so far: the new best" : "does not beat the best");
+        return;
+    }
+    double lo = t->fold_metric[0], hi = lo;
+    for (int k = 1; k < t->n_folds; k++) {
+        lo = t->fold_metric[k] < lo ? t->fold_metric[k] : lo;
+        hi = t->fold_metric[k] > hi ? t->fold_metric[k] : hi;
+    }
+    fprintf(f, "  so what: %d folds, each trained on %d/%d of the data and scored on the "
+            "rest, gave %s from %.4f to %.4f (spread %.4f, std %.4f); ", t->n_folds,
+            t->n_folds - 1, t->n_folds, nt_metric_name(p->metric), lo, hi, hi - lo,
+            t->metric_std);
+    if (best >= 0 && p->study->trial[best].trial == t->trial)
+        fprintf(f, "their mean %.4f is the new best\n", t->metric);
+    else if (best >= 0) {
+        const nt_trial *b = &p->study->trial[best];
+        double gap = fabs(t->metric - b->metric);
+        fprintf(f, "their mean %.4f is %.4f %s the best (#%d)%s\n", t->metric, gap,
+                p->metric == NT_METRIC_LOSS ? "above" : "below", b->trial + 1,
+                gap < t->metric_std + b->metric_std ? ", within the folds' noise" : "");
+    } else {
+        fprintf(f, "their mean is %.4f\n", t->metric);
+    }
+}
+
 static void print_trial(const progress *p, const nt_trial *t, int best)
 {
     FILE *f = p->out;
+    bool c = p->color;
     char params[1024];
     nt_assign_format(p->space, &t->values, params, sizeof params);
     if (p->explain && t->why[0]) fprintf(f, "  why #%d: %s\n", t->trial + 1, t->why);
     fprintf(f, "trial %3d/%d ", t->trial + 1, p->trials);
     const char *mname = p->network ? nt_metric_name(p->metric) : "f";
     if (t->status != NT_OK) {
-        fprintf(f, " %s: %s  %.1fs  %s\n", t->status == NT_ERR_NUMERIC ? "DIVERGED" : "FAILED",
-                t->reason, t->seconds, params);
+        fprintf(f, " %s%s%s: %s  %.1fs  %s\n", term_on(c, TERM_BAD),
+                t->status == NT_ERR_NUMERIC ? "DIVERGED" : "FAILED", term_off(c), t->reason,
+                t->seconds, params);
+        if (p->explain) explain_cv(p, t, best);
         fflush(f);
         return;
     }
+    bool is_best = best >= 0 && p->study->trial[best].trial == t->trial;
     if (p->network) {
         int ep = 0;
         for (int k = 0; k < t->n_folds; k++) ep += t->fold_ran[k];
-        fprintf(f, " %s %.4f ± %.4f [", mname, t->metric, t->metric_std);
+        fprintf(f, " %s %s%.4f%s ± %.4f [", mname, term_on(c && is_best, TERM_GOOD), t->metric,
+                term_off(c && is_best), t->metric_std);
         for (int k = 0; k < t->n_folds; k++) fprintf(f, "%s%.4f", k ? " " : "", t->fold_metric[k]);
         fprintf(f, "]  ep %2d  %5.1fs", t->n_folds ? (ep + t->n_folds / 2) / t->n_folds : 0,
                 t->seconds);
     } else {
-        fprintf(f, " f %.6g", t->metric);
+        fprintf(f, " f %s%.6g%s", term_on(c && is_best, TERM_GOOD), t->metric,
+                term_off(c && is_best));
     }
     if (best >= 0) {
         const nt_trial *b = &p->study->trial[best];
         fprintf(f, "  best %.4g (#%d)", b->metric, b->trial + 1);
     }
-    fprintf(f, "  %s\n", params);
+    fprintf(f, "  %s%s%s\n", term_on(c, TERM_DIM), params, term_off(c));
+    if (p->explain) explain_cv(p, t, best);
     fflush(f);
 }
 
@@ -454,6 +490,40 @@ static bool refit_epoch(const nt_epoch_stats *s, void *user)
     return !stop_requested;
 }
 
+/* "11, 19, 13": a trial's early-stopping epoch per fold (static buffer). */
+static const char *refit_epoch_list(const nt_trial *t)
+{
+    static char buf[256];
+    int w = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < t->n_folds && w < (int)sizeof buf - 16; k++)
+        w += snprintf(buf + w, sizeof buf - (size_t)w, "%s%d", k ? ", " : "", t->fold_epochs[k]);
+    return buf;
+}
+
+/* --explain after the test: how the one-off test score compares with the
+ * cross-validated estimate that chose the model. */
+static void explain_test(FILE *out, nt_metric metric, const nt_trial *best, const nt_metrics *m)
+{
+    double test = metric == NT_METRIC_ACCURACY ? m->accuracy
+                  : metric == NT_METRIC_LOSS   ? m->loss
+                                               : m->macro_f1;
+    double gap = test - best->metric, sd = best->metric_std;
+    fprintf(out, "  why test once: cross-validation estimated %s %.4f ± %.4f for these settings; "
+            "the test set, untouched until now, measures %.4f (%+.4f). ", nt_metric_name(metric),
+            best->metric, sd, test, gap);
+    if (fabs(gap) <= 2 * sd + 1e-12)
+        fprintf(out, "That is within two fold standard deviations: the estimate held. ");
+    else if ((metric == NT_METRIC_LOSS) == (gap < 0))
+        fprintf(out, "Better than the estimate: the refit model trained on more data than any "
+                "fold. ");
+    else
+        fprintf(out, "Worse than the estimate: choosing the best of many trials flatters its "
+                "CV score (the winner's curse). ");
+    fprintf(out, "Had the test set been looked at while choosing, this number would be "
+            "flattered in the same way; used once, it is an honest estimate for new data.\n");
+}
+
 /* Refit the best trial on all training data, test it once, save it.
  * Fills the JSON summary. Returns an exit code. */
 static int refit_and_test(const tune_opts *o, const nt_space *space, const nt_cv *cv,
@@ -478,6 +548,12 @@ static int refit_and_test(const tune_opts *o, const nt_space *space, const nt_cv
         fprintf(out, "\nrefit: trial %d's settings on all %zu training images for %d epochs "
                 "(the mean of its folds' early-stopping epochs), no early stopping\n",
                 best->trial + 1, train->n, cfg.epochs);
+    if (o->explain && !o->quiet)
+        fprintf(out, "  why: each fold trained on %d/%d of the training set and held the rest "
+                "back to score it; the winner's settings now train on all of it, so the final "
+                "model sees every example. Nothing is left to watch for early stopping, so it "
+                "runs the %d epochs its folds' early stopping chose on average (%s).\n",
+                best->n_folds - 1, best->n_folds, cfg.epochs, refit_epoch_list(best));
     refit_printer rp = {out, cfg.epochs};
     nt_status st = nt_train(&net, &cfg, &all, NULL, &train_rng,
                             o->quiet ? NULL : refit_epoch, &rp, &hist);
@@ -489,6 +565,7 @@ static int refit_and_test(const tune_opts *o, const nt_space *space, const nt_cv
         fprintf(out, "\ntest set, used once: ");
         cli_print_metrics(out, &m);
     }
+    if (o->explain && !o->quiet) explain_test(out, o->metric, best, &m);
     cJSON *meta = cJSON_CreateObject();
     cJSON_AddStringToObject(meta, "nntune", NT_VERSION);
     cJSON_AddStringToObject(meta, "data", train->source);
@@ -505,6 +582,13 @@ static int refit_and_test(const tune_opts *o, const nt_space *space, const nt_cv
     cJSON *r = cJSON_AddObjectToObject(summary, "refit");
     cJSON_AddNumberToObject(r, "epochs", cfg.epochs);
     cJSON_AddNumberToObject(r, "seconds", hist.seconds);
+    cJSON *curve = cJSON_AddObjectToObject(r, "curve");
+    cJSON *loss = cJSON_AddArrayToObject(curve, "train_loss");
+    cJSON *acc = cJSON_AddArrayToObject(curve, "train_acc");
+    for (int e = 0; e < hist.n; e++) {
+        cJSON_AddItemToArray(loss, cJSON_CreateNumber(hist.epoch[e].train_loss));
+        cJSON_AddItemToArray(acc, cJSON_CreateNumber(hist.epoch[e].train_acc));
+    }
     cJSON_AddItemToObject(summary, "test", cli_metrics_json(&m));
     cJSON_AddNumberToObject(summary, "test_accuracy", m.accuracy);
     cJSON_AddNumberToObject(summary, "test_loss", m.loss);
@@ -727,6 +811,7 @@ int cmd_tune(int argc, char **argv)
     pg.trials = shown;
     pg.quiet = o.quiet;
     pg.explain = o.explain;
+    pg.color = term_use_color(out);
     pg.network = fn == NULL;
     pg.metric = o.metric;
     pg.study = &study;
@@ -751,15 +836,19 @@ int cmd_tune(int argc, char **argv)
 
     status_line sl = {.f = out, .trials = shown, .folds = o.folds, .t0 = nt_now(),
                       .budget = o.time_budget, .best = NAN, .trial = study.n};
-    sl.on = !fn && !o.quiet && isatty(fileno(out));
+    sl.term = term_line_start(out, !fn && !o.quiet);
+    sl.on = sl.term.on;
+    sl.verbose = !fn && o.verbose && !o.quiet;
     pthread_mutex_init(&sl.lock, NULL);
+    if (sl.on || sl.verbose) {
+        cv.on_epoch = status_epoch;
+        cv.user = &sl;
+    }
     if (sl.on) {
         int e = nt_space_find(&space, "epochs");
         sl.epochs = e < 0 ? cv.base.epochs
                     : space.p[e].kind == NT_P_FIXED ? (int)space.p[e].fixed_num
                                                     : (int)space.p[e].hi;
-        cv.on_epoch = status_epoch;
-        cv.user = &sl;
         pg.status = &sl;
         if (study.n > 0 && study.best >= 0) sl.best = study.trial[study.best].metric;
         pthread_mutex_lock(&sl.lock);
@@ -780,9 +869,9 @@ int cmd_tune(int argc, char **argv)
         pthread_mutex_lock(&sl.lock);
         status_clear(&sl);
         pthread_mutex_unlock(&sl.lock);
-        cv.on_epoch = NULL;
         pg.status = NULL;
     }
+    cv.on_epoch = NULL;
     pthread_mutex_destroy(&sl.lock);
     if (ts != NT_OK) goto fail;
     if (pg.journal_rc != NT_OK) {

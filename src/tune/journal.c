@@ -52,6 +52,34 @@ static cJSON *number_or_null(double v)
     return cJSON_CreateRaw(text);
 }
 
+/* A learning curve's values, 5 significant digits (enough to draw). */
+static cJSON *curve_array(const float *v, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++) {
+        char text[32];
+        if (isfinite(v[i])) snprintf(text, sizeof text, "%.5g", (double)v[i]);
+        cJSON_AddItemToArray(a, isfinite(v[i]) ? cJSON_CreateRaw(text)
+                                               : cJSON_CreateNull());
+    }
+    return a;
+}
+
+/* "curves": one {"train_loss", "val_loss", "val_acc"} object a fold. */
+static void add_curves(cJSON *o, const nt_trial *t)
+{
+    if (!t->curves) return;
+    cJSON *cs = cJSON_AddArrayToObject(o, "curves");
+    for (int k = 0; k < t->n_folds; k++) {
+        const nt_curve *c = &t->curves[k];
+        cJSON *fold = cJSON_CreateObject();
+        cJSON_AddItemToObject(fold, "train_loss", curve_array(c->train_loss, c->n));
+        cJSON_AddItemToObject(fold, "val_loss", curve_array(c->val_loss, c->n));
+        cJSON_AddItemToObject(fold, "val_acc", curve_array(c->val_acc, c->n));
+        cJSON_AddItemToArray(cs, fold);
+    }
+}
+
 cJSON *nt_assign_to_json(const nt_space *s, const nt_assignment *a)
 {
     cJSON *p = cJSON_CreateObject();
@@ -93,6 +121,7 @@ char *nt_trial_to_json(const nt_space *s, const nt_trial *t)
     cJSON *u = cJSON_AddArrayToObject(o, "u");
     for (int d = 0; d < s->dims; d++) cJSON_AddItemToArray(u, number_or_null(t->u[d]));
     cJSON_AddStringToObject(o, "why", t->why);
+    add_curves(o, t);
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return text;

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const KNOWN[] = {
@@ -203,6 +204,7 @@ typedef struct {
     char reason[200];
     double metric;
     int best_epoch, ran;
+    nt_curve curve;               /* owned until moved into the trial */
 } fold_result;
 
 /* Passes a fold's epochs on to the caller's progress callback. */
@@ -216,6 +218,38 @@ static bool fold_epoch(const nt_epoch_stats *s, void *user)
     const fold_progress *fp = user;
     fp->cv->on_epoch(fp->trial, fp->fold, s, fp->cv->user);
     return true;
+}
+
+static void curve_free(nt_curve *c)
+{
+    free(c->train_loss);
+    free(c->val_loss);
+    free(c->val_acc);
+    memset(c, 0, sizeof *c);
+}
+
+/* The history's per-epoch losses as a curve; an empty curve when out of
+ * memory (the curve is for the report, never for the score). */
+static nt_curve curve_of(const nt_history *h)
+{
+    nt_curve c = {0};
+    size_t bytes = (size_t)(h->n > 0 ? h->n : 1) * sizeof(float);
+    c.train_loss = malloc(bytes);
+    c.val_loss = malloc(bytes);
+    c.val_acc = malloc(bytes);
+    if (!c.train_loss || !c.val_loss || !c.val_acc) {
+        free(c.train_loss);
+        free(c.val_loss);
+        free(c.val_acc);
+        return (nt_curve){0};
+    }
+    c.n = h->n;
+    for (int e = 0; e < h->n; e++) {
+        c.train_loss[e] = (float)h->epoch[e].train_loss;
+        c.val_loss[e] = (float)h->epoch[e].val_loss;
+        c.val_acc[e] = (float)h->epoch[e].val_acc;
+    }
+    return c;
 }
 
 /* Train on fold f's training part (minus an early-stopping slice) and
@@ -265,6 +299,7 @@ static void run_fold(const nt_cv *cv, const nt_arch *arch,
     }
     out->best_epoch = hist.best_epoch;
     out->ran = hist.n;
+    out->curve = curve_of(&hist);
     nt_metrics_free(&m);
     nt_history_free(&hist);
     nt_net_free(&net);
@@ -277,7 +312,7 @@ nt_status nt_cv_objective(void *ctx, const nt_space *space, nt_trial *t)
     nt_cv *cv = ctx;
     nt_arch arch = cv->base_arch;
     nt_train_config cfg = cv->base;
-    cfg.stop = cv->stop;
+    cfg.stop = NULL; // a fold in progress always finishes (see below)
     t->n_folds = cv->folds;
     nt_status rc = nt_hparams_apply(space, &t->values, &arch, &cfg);
     if (rc == NT_OK) rc = nt_train_check(&cfg, NULL);
@@ -289,17 +324,32 @@ nt_status nt_cv_objective(void *ctx, const nt_space *space, nt_trial *t)
         return NT_OK;
     }
     fold_result res[NT_MAX_FOLDS];
+    memset(res, 0, sizeof res);
     int jobs = cv->jobs < 1 ? 1 : cv->jobs;
     // Folds are independent: each has its own data view, network and RNG
-    // streams, so running them side by side gives the same numbers.
+    // streams, so running them side by side gives the same numbers. A stop
+    // request lets the folds in progress finish and starts no other.
 #pragma omp parallel for num_threads(jobs) schedule(dynamic, 1) if (jobs > 1)
+    for (int f = 0; f < cv->folds; f++) {
+        if (cv->stop && *cv->stop) res[f].status = NT_ERR_INTERRUPTED;
+        else run_fold(cv, &arch, &cfg, t->trial, f, &res[f]);
+    }
+    bool interrupted = false;
     for (int f = 0; f < cv->folds; f++)
-        run_fold(cv, &arch, &cfg, t->trial, f, &res[f]);
+        interrupted |= res[f].status == NT_ERR_INTERRUPTED;
+    if (interrupted) {
+        for (int f = 0; f < cv->folds; f++) curve_free(&res[f].curve);
+        return NT_ERR_INTERRUPTED;
+    }
+    t->curves = calloc((size_t)(cv->folds > 0 ? cv->folds : 1), sizeof *t->curves);
+    for (int f = 0; f < cv->folds; f++) {
+        if (t->curves) t->curves[f] = res[f].curve;
+        else curve_free(&res[f].curve);
+    }
 
     double sum = 0;
     t->status = NT_OK;
     for (int f = 0; f < cv->folds; f++) {
-        if (res[f].status == NT_ERR_INTERRUPTED) return NT_ERR_INTERRUPTED;
         if (res[f].status != NT_OK && t->status == NT_OK) {
             t->status = res[f].status;
             snprintf(t->reason, sizeof t->reason, "fold %d: %s", f + 1, res[f].reason);

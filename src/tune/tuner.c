@@ -13,6 +13,16 @@ void nt_study_free(nt_study *s)
     s->best = -1;
 }
 
+void nt_curves_free(nt_curve *c, int n)
+{
+    for (int i = 0; c && i < n; i++) {
+        free(c[i].train_loss);
+        free(c[i].val_loss);
+        free(c[i].val_acc);
+    }
+    free(c);
+}
+
 nt_status nt_study_add(nt_study *s, const nt_trial *t)
 {
     if (s->n == 0 && s->cap == 0) s->best = -1;
@@ -91,6 +101,7 @@ nt_status nt_tune(const nt_space *space, nt_strategy *st, nt_objective_fn f,
         rc = f(ctx, space, &t);
         t.seconds = nt_now() - ts;
         if (rc == NT_ERR_INTERRUPTED) {
+            nt_curves_free(t.curves, t.n_folds);
             study->ended = "stopped";
             rc = NT_OK;
             break;
@@ -102,10 +113,16 @@ nt_status nt_tune(const nt_space *space, nt_strategy *st, nt_objective_fn f,
         if (t.status != NT_OK) t.score = t.metric = t.metric_std = NAN;
         t.finished = nt_now() - t0;
         rc = nt_strategy_tell(st, next, t.u, t.score, t.status == NT_OK);
-        if (rc != NT_OK) return rc;
-        rc = nt_study_add(study, &t);
-        if (rc != NT_OK) return rc;
-        if (cfg->on_trial) cfg->on_trial(&study->trial[study->n - 1], study->best, cfg->user);
+        if (rc == NT_OK) rc = nt_study_add(study, &t);
+        if (rc != NT_OK) {
+            nt_curves_free(t.curves, t.n_folds);
+            return rc;
+        }
+        nt_trial *added = &study->trial[study->n - 1];
+        if (cfg->on_trial) cfg->on_trial(added, study->best, cfg->user);
+        // the curves are for the journal line only; a study keeps scores
+        nt_curves_free(added->curves, added->n_folds);
+        added->curves = NULL;
         in_row = t.status == NT_OK ? 0 : in_row + 1;
         if (in_row >= max_fail) {
             study->ended = "too many failures";
