@@ -25,7 +25,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 HEADERS  := $(wildcard include/nntune/*.h src/*/*.h)
 
-.PHONY: all run setup setup-test check test check-asan fuzz bench install uninstall clean distclean test-%
+.PHONY: all run setup setup-test check test check-asan fuzz bench man install uninstall clean distclean test-%
 all: $(B)/libnntune.a nntune
 
 $(B)/%.o: %.c $(HEADERS) Makefile
@@ -94,14 +94,22 @@ fuzz: setup-test
 bench: setup all
 	@bash benchmarks/run.sh $(ARGS)
 
+# The man page is nntune's own --help texts (scripts/make_man.sh); the
+# committed copy is checked against them by the test suite.
+man: nntune
+	sh scripts/make_man.sh ./nntune > nntune.1.tmp && mv nntune.1.tmp nntune.1
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/nntune
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/nntune \
+	           $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 nntune $(DESTDIR)$(PREFIX)/bin/nntune
+	install -m 644 nntune.1 $(DESTDIR)$(PREFIX)/share/man/man1/nntune.1
 	install -m 644 build/libnntune.a $(DESTDIR)$(PREFIX)/lib/libnntune.a
 	install -m 644 include/nntune/*.h $(DESTDIR)$(PREFIX)/include/nntune/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/nntune $(DESTDIR)$(PREFIX)/lib/libnntune.a
+	rm -f $(DESTDIR)$(PREFIX)/bin/nntune $(DESTDIR)$(PREFIX)/lib/libnntune.a \
+	      $(DESTDIR)$(PREFIX)/share/man/man1/nntune.1
 	rm -rf $(DESTDIR)$(PREFIX)/include/nntune
 
 clean:

@@ -80,6 +80,9 @@ int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_lr_find(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_compare_strategies(int argc, char **argv);
 
 /* A short name for --data, for default file names: "mnist" or the
  * basename of a path without its extension. */

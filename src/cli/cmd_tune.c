@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "progress.h"
+#include "report.h"
 #include "nntune/journal.h"
 #include "nntune/model.h"
 #include "nntune/objective.h"
@@ -109,7 +110,8 @@ static void usage(FILE *f)
         "Hyperparameters the space leaves out take `nntune train`'s defaults,\n"
         "except early-stopping patience: 4 epochs inside a fold.\n"
         "The run folder holds trials.jsonl (the journal), trials.csv, best.json,\n"
-        "space.txt and model.nnt (the refit best model).\n"
+        "space.txt, model.nnt (the refit best model) and report.html (see\n"
+        "`nntune report --help`).\n"
         "Exit codes: 0 done, 1 run-time error, 2 bad option, 130 interrupted.\n");
 }
 
@@ -729,6 +731,7 @@ int cmd_tune(int argc, char **argv)
     cJSON *summary = cJSON_CreateObject();
     char *header = NULL, *old_header = NULL;
     fn_ctx fc = {fn};
+    bool ran = false; // the loop ran: the journal is worth a report
     rc = EXIT_FAIL;
     if (!fn) {
         if (!cli_load_data(cmd, o.data, o.test_data, &train, &test)) goto done;
@@ -790,7 +793,8 @@ int cmd_tune(int argc, char **argv)
                     dropped ? ", a torn last line (cut off mid-write) dropped" : "");
     } else {
         // a replaced study must not leave the old one's results behind
-        static const char *const stale[] = {"trials.csv", "best.json", "model.nnt"};
+        static const char *const stale[] = {"trials.csv", "best.json", "model.nnt",
+                                            "report.html"};
         for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++) {
             char old_file[1200];
             snprintf(old_file, sizeof old_file, "%s/%s", dir, stale[i]);
@@ -864,6 +868,7 @@ int cmd_tune(int argc, char **argv)
                           .stop = &stop_requested, .on_trial = on_trial, .user = &pg};
     nt_status ts = fn ? nt_tune(&space, st, testfn_objective, &fc, &tc, &study)
                       : nt_tune(&space, st, nt_cv_objective, &cv, &tc, &study);
+    ran = true;
     nt_journal_close(&pg.journal);
     if (sl.on) {
         pthread_mutex_lock(&sl.lock);
@@ -949,6 +954,12 @@ int cmd_tune(int argc, char **argv)
 fail:
     rc = cli_fail(cmd, "%s", nt_last_error());
 done:
+    // the report shows whatever the journal holds: a finished, failed or
+    // interrupted study alike
+    if (ran && report_write(dir) != NT_OK)
+        fprintf(stderr, "nntune tune: report: %s\n", nt_last_error());
+    else if (ran && !o.quiet)
+        fprintf(out, "report: %s/report.html\n", dir);
     free(header);
     free(old_header);
     cJSON_Delete(summary);

@@ -16,6 +16,9 @@ static const char USAGE[] =
     "  nntune eval    --model FILE --data mnist  test a saved model\n"
     "  nntune predict --model FILE --input FILE  classify new samples\n"
     "  nntune lr-find --data mnist [options]   learning-rate range test\n"
+    "  nntune report  RUN_FOLDER               rebuild a run's report.html\n"
+    "  nntune compare RUN_FOLDER... [--out F]  several runs on one page\n"
+    "  nntune compare-strategies --objective NAME|--data mnist  benchmark strategies\n"
     "  nntune --version | --help\n"
     "\n"
     "`nntune COMMAND --help` lists a command's options and their defaults.\n"
@@ -42,6 +45,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "predict")) return cmd_predict(argc - 1, argv + 1);
     if (!strcmp(cmd, "lr-find")) return cmd_lr_find(argc - 1, argv + 1);
     if (!strcmp(cmd, "tune")) return cmd_tune(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report")) return cmd_report(argc - 1, argv + 1);
+    if (!strcmp(cmd, "compare")) return cmd_compare(argc - 1, argv + 1);
+    if (!strcmp(cmd, "compare-strategies")) return cmd_compare_strategies(argc - 1, argv + 1);
     if (cmd[0] == '-') return cmd_tune(argc, argv);
     return cli_usage_error("", "unknown command '%s' (try nntune --help)", cmd);
 }
