@@ -884,9 +884,13 @@ static void gap_table(FILE *f, const report_run *r, const cJSON *test)
             "<td>%.4f &plusmn; %.4f</td></tr>\n<tr><td>test %s (%.0f samples)</td>"
             "<td>%.4f</td></tr>\n<tr><td>test - CV</td><td>%+.4f</td></tr>\n",
             r->metric, cv, sd, key, jnum(test, "samples"), te, te - cv);
-    fprintf(f, "<tr><td>test accuracy</td><td>%.4f</td></tr>\n<tr><td>test loss</td>"
-            "<td>%.4f</td></tr>\n<tr><td>test macro F1</td><td>%.4f</td></tr>\n</table>\n",
-            jnum(test, "accuracy"), jnum(test, "loss"), jnum(test, "macro_f1"));
+    // the other two measures (the compared one is above)
+    static const char *const keys[] = {"accuracy", "loss", "macro_f1"};
+    static const char *const names[] = {"accuracy", "loss", "macro F1"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(keys[i], key))
+            fprintf(f, "<tr><td>test %s</td><td>%.4f</td></tr>\n", names[i], jnum(test, keys[i]));
+    fputs("</table>\n", f);
 }
 
 static void section_test(FILE *f, const report_run *r)
