@@ -7,9 +7,10 @@
  * been built. */
 #include <criterion/criterion.h>
 
+#include "helpers.h"
+
 #include <cjson/cJSON.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,23 +26,14 @@ static const char *const STRATEGIES[] = {"grid", "random", "bayes"};
 enum { N_STRATEGIES = 3, SEEDS = 3, BUDGET = 12 };
 static char tmpdir[64];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void setup(void)
 {
-    strcpy(tmpdir, "/tmp/nt_test_cli_compare_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp failed");
+    scratch_make(tmpdir, "/tmp/nt_test_cli_compare_XXXXXX");
 }
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(tmpdir);
 }
 
 TestSuite(cli_compare_strategies, .init = setup, .fini = teardown);
@@ -56,29 +48,7 @@ static void need_binary(void)
 /* tmpdir/name, into buf (256 bytes). */
 static char *at(char *buf, const char *name)
 {
-    snprintf(buf, 256, "%s/%s", tmpdir, name);
-    return buf;
-}
-
-/* A file's bytes, NUL-terminated, or NULL if it cannot be read. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    buf[got] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static bool file_exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
+    return scratch_at(buf, tmpdir, name);
 }
 
 /* What a finished run printed and returned. */

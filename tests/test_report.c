@@ -6,11 +6,12 @@
  * or corrupt run folder is a one-line error that leaves no page behind.
  * Skipped when ./nntune has not been built. */
 #include <criterion/criterion.h>
+
+#include "helpers.h"
 #include <criterion/logging.h>
 
 #include <cjson/cJSON.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,23 +25,14 @@
 static const char NNTUNE[] = "./nntune";
 static char tmpdir[64];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void setup(void)
 {
-    strcpy(tmpdir, "/tmp/nt_test_report_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp failed");
+    scratch_make(tmpdir, "/tmp/nt_test_report_XXXXXX");
 }
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(tmpdir);
 }
 
 TestSuite(report, .init = setup, .fini = teardown);
@@ -52,25 +44,10 @@ static void need_binary(void)
     cr_skip_test("%s is not built (run make nntune or make check)", NNTUNE);
 }
 
-/* tmpdir/name, in a buffer of 256. */
+/* tmpdir/name, into buf (256 bytes). */
 static char *at(char *buf, const char *name)
 {
-    snprintf(buf, 256, "%s/%s", tmpdir, name);
-    return buf;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    buf[got] = '\0';
-    fclose(f);
-    return buf;
+    return scratch_at(buf, tmpdir, name);
 }
 
 static void spit(const char *path, const char *text, const char *mode)
@@ -79,12 +56,6 @@ static void spit(const char *path, const char *text, const char *mode)
     cr_assert_not_null(f, "cannot write %s", path);
     fputs(text, f);
     fclose(f);
-}
-
-static bool exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
 }
 
 /* What a finished ./nntune printed and returned. */
@@ -299,7 +270,7 @@ static void assert_fails(run_result *r, int code, const char *what, const char *
     cr_assert(strstr(r->err, "nntune ") == r->err, "the error does not start with nntune: %s",
               r->err);
     cr_assert(strstr(r->err, what), "the error does not name %s: %s", what, r->err);
-    cr_assert(!must_not_exist || !exists(must_not_exist), "%s was left behind", must_not_exist);
+    cr_assert(!must_not_exist || !file_exists(must_not_exist), "%s was left behind", must_not_exist);
     run_free(r);
 }
 
