@@ -4,9 +4,10 @@
  * Skipped when ./nntune has not been built (make check builds it first). */
 #include <criterion/criterion.h>
 
+#include "helpers.h"
+
 #include <cjson/cJSON.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,44 +21,21 @@
 static const char NNTUNE[] = "./nntune";
 static char tmpdir[64];
 
-static int rm_entry(const char *p, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(p);
-}
-
 static void setup(void)
 {
-    strcpy(tmpdir, "/tmp/nt_test_cli_predict_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp failed");
+    scratch_make(tmpdir, "/tmp/nt_test_cli_predict_XXXXXX");
 }
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(tmpdir);
 }
 
 TestSuite(cli_predict, .init = setup, .fini = teardown);
 
 static char *at(char *buf, const char *name)
 {
-    snprintf(buf, 256, "%s/%s", tmpdir, name);
-    return buf;
-}
-
-static char *read_text(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    rewind(fp);
-    char *buf = malloc((size_t)len + 1);
-    size_t got = fread(buf, 1, (size_t)len, fp);
-    buf[got] = '\0';
-    fclose(fp);
-    return buf;
+    return scratch_at(buf, tmpdir, name);
 }
 
 /* What a run of ./nntune printed and returned. */
@@ -103,7 +81,7 @@ static run_result run(const char *arg0, ...)
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid, "waitpid failed");
     run_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-                    read_text(out_path), read_text(err_path)};
+                    slurp(out_path), slurp(err_path)};
     cr_assert(r.out && r.err, "cannot read the output of %s", NNTUNE);
     return r;
 }
@@ -218,7 +196,7 @@ Test(cli_predict, out_writes_the_file_and_top_k_adds_ranked_classes)
                        at(out, "sub/pred.csv"), NULL);
     cr_assert_eq(r.code, 0, "predict exited %d: %s", r.code, r.err);
     cr_assert_str_eq(r.out, "", "stdout not empty with --out: '%.80s'", r.out);
-    char *text = read_text(out);
+    char *text = slurp(out);
     cr_assert_not_null(text, "%s was not written", out);
     double acc = csv_accuracy(text, "index,predicted,probability,top1_class,"
                               "top1_probability,top2_class,top2_probability",

@@ -8,10 +8,11 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 
+#include "helpers.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,23 +29,14 @@
 static const char NNTUNE[] = "./nntune";
 static char tmpdir[64];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void setup(void)
 {
-    strcpy(tmpdir, "/tmp/nt_test_cli_resume_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp failed");
+    scratch_make(tmpdir, "/tmp/nt_test_cli_resume_XXXXXX");
 }
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(tmpdir);
 }
 
 TestSuite(cli_resume, .init = setup, .fini = teardown);
@@ -58,25 +50,16 @@ static void need_binary(void)
 
 static char *at(char *buf, const char *name)
 {
-    snprintf(buf, 256, "%s/%s", tmpdir, name);
-    return buf;
+    return scratch_at(buf, tmpdir, name);
 }
 
-/* A file's bytes, NUL-terminated (NULL if it cannot be read); *len its
- * length when len is not NULL. */
-static char *slurp(const char *path, long *len)
+/* slurp, and *len the text's length when len is not NULL (journals and
+ * outputs are text: no NUL bytes). */
+static char *slurp_len(const char *path, long *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    buf[got] = '\0';
-    fclose(f);
-    if (len) *len = (long)got;
-    return buf;
+    char *text = slurp(path);
+    if (len) *len = text ? (long)strlen(text) : 0;
+    return text;
 }
 
 /* An argument list for ./nntune. */
@@ -151,8 +134,8 @@ static run_result finish(pid_t pid)
     cr_assert_eq(waitpid(pid, &status, 0), pid, "waitpid failed");
     char out_path[256], err_path[256];
     run_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-                    slurp(at(out_path, "run.stdout"), NULL),
-                    slurp(at(err_path, "run.stderr"), NULL)};
+                    slurp(at(out_path, "run.stdout")),
+                    slurp(at(err_path, "run.stderr"))};
     cr_assert(r.out && r.err, "cannot read the output of %s", NNTUNE);
     return r;
 }
@@ -165,18 +148,12 @@ static run_result run(const args_t *a)
 /* Complete lines in a file (0 if it does not exist). */
 static int count_lines(const char *path)
 {
-    char *text = slurp(path, NULL);
+    char *text = slurp(path);
     if (!text) return 0;
     int n = 0;
     for (const char *c = text; *c; c++) n += *c == '\n';
     free(text);
     return n;
-}
-
-static bool file_exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -206,7 +183,7 @@ static void same_journal(const char *ref_dir, const char *dir, const char *what)
     char pa[300], pb[300];
     snprintf(pa, sizeof pa, "%s/trials.jsonl", ref_dir);
     snprintf(pb, sizeof pb, "%s/trials.jsonl", dir);
-    char *ta = slurp(pa, NULL), *tb = slurp(pb, NULL);
+    char *ta = slurp(pa), *tb = slurp(pb);
     cr_assert(ta && tb, "%s: cannot read %s or %s", what, pa, pb);
     char *sa = ta, *sb = tb;
     int line = 0;
@@ -243,7 +220,7 @@ static cJSON *read_json(const char *dir, const char *name, const char *what)
 {
     char p[300];
     snprintf(p, sizeof p, "%s/%s", dir, name);
-    char *text = slurp(p, NULL);
+    char *text = slurp(p);
     cr_assert_not_null(text, "%s: no %s", what, p);
     cJSON *o = cJSON_Parse(text);
     cr_assert_not_null(o, "%s: %s is not JSON", what, p);
@@ -297,7 +274,7 @@ Test(cli_resume, a_resume_with_other_settings_is_refused_naming_the_setting)
     run_free(&r);
     snprintf(journal, sizeof journal, "%s/trials.jsonl", dir);
     long len0;
-    char *before = slurp(journal, &len0);
+    char *before = slurp_len(journal, &len0);
     cr_assert_not_null(before, "no %s", journal);
 
     struct {
@@ -320,7 +297,7 @@ Test(cli_resume, a_resume_with_other_settings_is_refused_naming_the_setting)
                   "the message does not name '%s': %s", cases[i].names, r.err);
         run_free(&r);
         long len;
-        char *after = slurp(journal, &len);
+        char *after = slurp_len(journal, &len);
         cr_assert(after && len == len0 && !memcmp(after, before, (size_t)len),
                   "a refused resume (%s) changed the journal: %ld bytes, were %ld",
                   cases[i].names, len, len0);
@@ -366,7 +343,7 @@ Test(cli_resume, running_again_without_resume_is_refused_and_leaves_the_journal_
     run_free(&r);
     snprintf(journal, sizeof journal, "%s/trials.jsonl", dir);
     long len0, len;
-    char *before = slurp(journal, &len0);
+    char *before = slurp_len(journal, &len0);
     cr_assert_not_null(before, "no %s", journal);
     // the same command, and one with other settings
     for (int i = 0; i < 2; i++) {
@@ -376,7 +353,7 @@ Test(cli_resume, running_again_without_resume_is_refused_and_leaves_the_journal_
         cr_assert(strstr(r.err, "--resume") && strstr(r.err, "--overwrite"),
                   "the message does not offer --resume and --overwrite: %s", r.err);
         run_free(&r);
-        char *after = slurp(journal, &len);
+        char *after = slurp_len(journal, &len);
         cr_assert(after && len == len0 && !memcmp(after, before, (size_t)len),
                   "a refused run changed the journal: %ld bytes, were %ld", len, len0);
         free(after);
@@ -454,7 +431,7 @@ Test(cli_resume, a_torn_last_line_is_dropped_and_its_trial_run_again)
     // keep the header, trials 0..5 and half of trial 6's line
     snprintf(journal, sizeof journal, "%s/trials.jsonl", dir);
     long len;
-    char *text = slurp(journal, &len);
+    char *text = slurp_len(journal, &len);
     cr_assert_not_null(text, "no %s", journal);
     long keep = line_start(text, 8) + (line_start(text, 9) - line_start(text, 8)) / 2;
     cr_assert_eq(truncate(journal, keep), 0, "truncate %s", journal);
@@ -482,7 +459,7 @@ Test(cli_resume, a_bad_line_inside_the_journal_is_refused_and_left_alone)
     // overwrite the first bytes of line 4 (trial 2): no longer JSON
     snprintf(journal, sizeof journal, "%s/trials.jsonl", dir);
     long len0, len;
-    char *before = slurp(journal, &len0);
+    char *before = slurp_len(journal, &len0);
     cr_assert_not_null(before, "no %s", journal);
     memcpy(before + line_start(before, 4), "#garbage", 8);
     FILE *f = fopen(journal, "wb");
@@ -498,7 +475,7 @@ Test(cli_resume, a_bad_line_inside_the_journal_is_refused_and_left_alone)
     snprintf(want, sizeof want, "%s:4:", journal);
     cr_assert(strstr(r.err, want), "the message does not name %s: %s", want, r.err);
     run_free(&r);
-    char *after = slurp(journal, &len);
+    char *after = slurp_len(journal, &len);
     cr_assert(after && len == len0 && !memcmp(after, before, (size_t)len),
               "a refused resume changed the journal: %ld bytes, were %ld", len, len0);
     free(after);
