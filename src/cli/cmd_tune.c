@@ -671,8 +671,9 @@ static int check_resume(const char *dir, const char *old_header, const char *new
 /* After Ctrl-C: what was kept and the command that continues the study. */
 static void print_resume_hint(int argc, char **argv, int trials, const char *dir)
 {
+    fflush(stdout); // after what stdout holds, also in a pipe
     fprintf(stderr, "\ninterrupted: %d finished trial%s kept in %s (trials.jsonl, "
-            "trials.csv); no refit. To continue the study:\n  nntune", trials,
+            "trials.csv, report.html); no refit. To continue the study:\n  nntune", trials,
             trials == 1 ? "" : "s", dir);
     bool has_resume = false;
     for (int i = 1; i < argc; i++) {
@@ -732,6 +733,7 @@ int cmd_tune(int argc, char **argv)
     char *header = NULL, *old_header = NULL;
     fn_ctx fc = {fn};
     bool ran = false; // the loop ran: the journal is worth a report
+    bool show_hint = false; // interrupted: say how to resume, last
     rc = EXIT_FAIL;
     if (!fn) {
         if (!cli_load_data(cmd, o.data, o.test_data, &train, &test)) goto done;
@@ -898,7 +900,7 @@ int cmd_tune(int argc, char **argv)
     if (stop_requested) cJSON_AddBoolToObject(summary, "interrupted", true);
     if (study.best < 0) {
         if (stop_requested) {
-            print_resume_hint(argc, argv, study.n, dir);
+            show_hint = true;
             rc = EXIT_INTERRUPTED;
         } else {
             rc = cli_fail(cmd, "no trial succeeded; nothing to refit (see %s/trials.csv)", dir);
@@ -945,7 +947,7 @@ int cmd_tune(int argc, char **argv)
         if (ws != NT_OK) goto fail;
     }
     if (stop_requested) {
-        print_resume_hint(argc, argv, study.n, dir);
+        show_hint = true;
         rc = EXIT_INTERRUPTED;
     } else {
         rc = EXIT_OK;
@@ -960,6 +962,7 @@ done:
         fprintf(stderr, "nntune tune: report: %s\n", nt_last_error());
     else if (ran && !o.quiet)
         fprintf(out, "report: %s/report.html\n", dir);
+    if (show_hint) print_resume_hint(argc, argv, study.n, dir);
     free(header);
     free(old_header);
     cJSON_Delete(summary);
