@@ -227,7 +227,7 @@ Test(cli_compare_strategies, writes_files_that_agree_with_the_journals)
     for (int s = 0; s < N_STRATEGIES; s++) {
         double best[SEEDS];
         for (int k = 0; k < SEEDS; k++) {
-            char run[32], seed[8], log[512];
+            char run[32], seed[16], log[512];
             snprintf(run, sizeof run, "%s-seed%d", STRATEGIES[s], k + 1);
             snprintf(seed, sizeof seed, "%d", k + 1);
             snprintf(log, sizeof log, "%s/%s.log", dir, run);

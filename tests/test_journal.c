@@ -372,3 +372,86 @@ Test(journal, trials_csv_of_a_plain_function_has_no_split_columns)
     free_lines(lines, n);
     nt_study_free(&st);
 }
+
+/* A cut-short trial: fold 1 and 3 of 3 finished, with a curve each. */
+static nt_trial make_cut_trial(const nt_space *s)
+{
+    // 17 significant digits that a 15-digit print would round
+    double u[] = {0.61628099599693809, 0.125, 0.75, 0.33333333333333331};
+    nt_trial t = make_trial(s, 4, u, NT_OK, 0.9, 3, NULL);
+    t.metric = t.metric_std = t.score = NAN;
+    t.folds_done = 0x5u;
+    t.fold_metric[1] = NAN;
+    t.curves = calloc(3, sizeof *t.curves);
+    for (int f = 0; f < 3; f += 2) {
+        nt_curve *c = &t.curves[f];
+        c->n = 2;
+        c->train_loss = malloc(2 * sizeof(float));
+        c->val_loss = malloc(2 * sizeof(float));
+        c->val_acc = malloc(2 * sizeof(float));
+        for (int e = 0; e < 2; e++) {
+            c->train_loss[e] = 1.0f / (float)(e + 1 + f);
+            c->val_loss[e] = e ? NAN : 0.5f;
+            c->val_acc[e] = 0.25f * (float)(e + 1);
+        }
+    }
+    return t;
+}
+
+Test(journal, a_cut_short_trial_round_trips_through_partial_json_exactly)
+{
+    nt_space s = test_space();
+    nt_trial t = make_cut_trial(&s);
+    char path[128];
+    snprintf(path, sizeof path, "%s/partial.json", tmpdir);
+    cr_assert_eq(nt_partial_write(path, &s, &t), NT_OK, "%s", nt_last_error());
+    nt_trial r;
+    cr_assert_eq(nt_partial_read(path, &s, &r), NT_OK, "%s", nt_last_error());
+    cr_assert_eq(r.trial, 4);
+    cr_assert_eq(r.n_folds, 3);
+    cr_assert_eq(r.folds_done, 0x5u, "mask %#x, want 0x5", r.folds_done);
+    for (int d = 0; d < s.dims; d++)
+        cr_assert(r.u[d] == t.u[d], "u[%d] %.17g read back, %.17g written", d, r.u[d], t.u[d]);
+    for (int f = 0; f < 3; f += 2) {
+        cr_assert(r.fold_metric[f] == t.fold_metric[f] && r.fold_epochs[f] == t.fold_epochs[f] &&
+                      r.fold_ran[f] == t.fold_ran[f],
+                  "fold %d: %.17g/%d/%d read back, %.17g/%d/%d written", f, r.fold_metric[f],
+                  r.fold_epochs[f], r.fold_ran[f], t.fold_metric[f], t.fold_epochs[f],
+                  t.fold_ran[f]);
+        cr_assert_eq(r.curves[f].n, 2, "fold %d curve of %d epochs", f, r.curves[f].n);
+        cr_assert(r.curves[f].train_loss[1] == t.curves[f].train_loss[1] &&
+                      isnan(r.curves[f].val_loss[1]) && r.curves[f].val_acc[0] == 0.25f,
+                  "fold %d curve differs", f);
+    }
+    nt_curves_free(t.curves, 3);
+    nt_curves_free(r.curves, r.n_folds);
+}
+
+Test(journal, a_damaged_partial_json_is_a_format_error_naming_the_file)
+{
+    nt_space s = test_space();
+    char path[128];
+    snprintf(path, sizeof path, "%s/partial.json", tmpdir);
+    const char *bad[] = {
+        "",
+        "not json\n",
+        "{\"trial\":4,\"status\":\"failed\",\"u\":[0.5,0.5,0.5,0.5],\"folds\":[0.9,null,0.8]}\n",
+        "{\"trial\":4,\"status\":\"failed\",\"u\":[0.5,0.5,0.5,0.5],\"folds\":[0.9,null,0.8],"
+        "\"folds_done\":8}\n",
+        "{\"trial\":4,\"status\":\"failed\",\"u\":[0.5,0.5,0.5,0.5],\"folds\":[0.9,null,0.8],"
+        "\"folds_done\":2}\n",
+        "{\"trial\":4,\"status\":\"failed\",\"u\":[0.5,0.5],\"folds\":[0.9,0.8],\"folds_done\":1}\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *f = fopen(path, "w");
+        fputs(bad[i], f);
+        fclose(f);
+        nt_trial r;
+        nt_clear_error();
+        nt_status rc = nt_partial_read(path, &s, &r);
+        cr_assert_eq(rc, NT_ERR_FORMAT, "case %zu: status %d (%s)", i, rc, nt_last_error());
+        cr_assert(strstr(nt_last_error(), path), "case %zu: message '%s' does not name the file",
+                  i, nt_last_error());
+        cr_assert(r.curves == NULL && r.folds_done == 0, "case %zu: output not zeroed", i);
+    }
+}

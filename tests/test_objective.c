@@ -412,7 +412,72 @@ Test(objective, a_stop_request_lets_the_fold_in_progress_finish_and_starts_no_ot
     cr_assert_eq(sp.last_epoch[0], 6, "fold 1 stopped at epoch %d of 6", sp.last_epoch[0]);
     cr_assert_eq(sp.last_epoch[1] + sp.last_epoch[2], 0, "folds 2 and 3 ran %d and %d epochs",
                  sp.last_epoch[1], sp.last_epoch[2]);
-    cr_assert_null(t.curves, "an interrupted trial has no curves to journal");
+    cr_assert_eq(t.folds_done, 1u, "finished folds mask %#x, want fold 1 only", t.folds_done);
+    cr_assert(t.fold_metric[0] > 0.5 && t.fold_metric[0] <= 1, "fold 1 accuracy %g",
+              t.fold_metric[0]);
+    cr_assert(t.curves && t.curves[0].n == 6, "fold 1's curve not kept");
+    nt_curves_free(t.curves, t.n_folds);
+    nt_cv_free(&cv);
+    nt_dataset_free(&ds);
+}
+
+Test(objective, a_cut_short_trial_resumes_without_retraining_its_finished_folds)
+{
+    nt_dataset ds = make_blobs(300, 20, 0.8, 5);
+    nt_space s = parse("lr = 0.005\nepochs = 6\n");
+    double u[NT_MAX_PARAMS] = {0};
+    // the reference: the same trial, never stopped
+    nt_cv ref_cv = make_cv(&ds, 3, 1);
+    cr_assert_eq(nt_cv_init(&ref_cv), NT_OK, "%s", nt_last_error());
+    nt_trial ref;
+    memset(&ref, 0, sizeof ref);
+    nt_space_decode(&s, u, &ref.values);
+    cr_assert_eq(nt_cv_objective(&ref_cv, &s, &ref), NT_OK, "%s", nt_last_error());
+    // cut short during fold 1's second epoch: fold 1 finishes, 2 and 3 do not start
+    nt_cv cv = make_cv(&ds, 3, 1);
+    stopper sp = {.at = 0, .epoch = 2};
+    cv.stop = &sp.stop;
+    cv.on_epoch = stop_during;
+    cv.user = &sp;
+    cr_assert_eq(nt_cv_init(&cv), NT_OK, "%s", nt_last_error());
+    nt_trial cut;
+    memset(&cut, 0, sizeof cut);
+    nt_space_decode(&s, u, &cut.values);
+    cr_assert_eq(nt_cv_objective(&cv, &s, &cut), NT_ERR_INTERRUPTED);
+    cr_assert_eq(cut.folds_done, 1u, "finished folds mask %#x", cut.folds_done);
+    // resumed: fold 1 is taken as it finished, folds 2 and 3 train
+    stopper again = {.at = -1};
+    cv.stop = &again.stop;
+    cv.user = &again;
+    cv.resume = &cut;
+    nt_trial t;
+    memset(&t, 0, sizeof t);
+    nt_space_decode(&s, u, &t.values);
+    cr_assert_eq(nt_cv_objective(&cv, &s, &t), NT_OK, "%s", nt_last_error());
+    cr_assert_eq(again.last_epoch[0], 0, "fold 1 was trained again (%d epochs)",
+                 again.last_epoch[0]);
+    cr_assert(again.last_epoch[1] > 0 && again.last_epoch[2] > 0, "folds 2 and 3 did not train");
+    for (int f = 0; f < 3; f++)
+        cr_assert(t.fold_metric[f] == ref.fold_metric[f] && t.fold_epochs[f] == ref.fold_epochs[f],
+                  "fold %d: %.17g (epoch %d) resumed, %.17g (epoch %d) uninterrupted", f + 1,
+                  t.fold_metric[f], t.fold_epochs[f], ref.fold_metric[f], ref.fold_epochs[f]);
+    cr_assert(t.metric == ref.metric, "metric %.17g resumed, %.17g uninterrupted", t.metric,
+              ref.metric);
+    cr_assert(t.curves && t.curves[0].n == ref.curves[0].n, "fold 1's curve was not carried over");
+    // another trial number is not this cut-short trial: everything trains
+    stopper other = {.at = -1};
+    cv.user = &other;
+    nt_trial t2;
+    memset(&t2, 0, sizeof t2);
+    t2.trial = 1;
+    nt_space_decode(&s, u, &t2.values);
+    cr_assert_eq(nt_cv_objective(&cv, &s, &t2), NT_OK, "%s", nt_last_error());
+    cr_assert_gt(other.last_epoch[0], 0, "fold 1 of another trial was not trained");
+    nt_curves_free(ref.curves, ref.n_folds);
+    nt_curves_free(cut.curves, cut.n_folds);
+    nt_curves_free(t.curves, t.n_folds);
+    nt_curves_free(t2.curves, t2.n_folds);
+    nt_cv_free(&ref_cv);
     nt_cv_free(&cv);
     nt_dataset_free(&ds);
 }

@@ -44,7 +44,13 @@ typedef struct {
     int jobs;                    /* folds trained at once (1 = in turn) */
     volatile sig_atomic_t *stop; /* optional: when *stop != 0, the folds in
                                     progress finish, no other starts, and
-                                    the objective returns NT_ERR_INTERRUPTED */
+                                    the objective returns NT_ERR_INTERRUPTED
+                                    with the finished folds' figures and
+                                    curves in the trial (t->folds_done) */
+    const nt_trial *resume;      /* optional, borrowed: such a cut-short
+                                    trial; when the same trial (number and
+                                    point) is scored again, its finished
+                                    folds are taken from it, not retrained */
     /* optional progress: called after every epoch of every fold, from the
      * thread training that fold (so it must be thread-safe) */
     void (*on_epoch)(int trial, int fold, const nt_epoch_stats *s, void *user);

@@ -42,6 +42,9 @@ typedef struct {
     double fold_metric[NT_MAX_FOLDS];
     int fold_epochs[NT_MAX_FOLDS];/* early-stopping epoch of each fold */
     int fold_ran[NT_MAX_FOLDS];   /* epochs each fold actually ran */
+    uint32_t folds_done;          /* in a trial a stop request cut short:
+                                     bit f set when fold f finished (its
+                                     figures above are final); else 0 */
     double seconds;               /* wall time of the trial */
     double finished;              /* seconds since the study started */
     char why[NT_WHY_LEN];         /* the strategy's reason for this point */
@@ -67,6 +70,10 @@ typedef struct {
     volatile sig_atomic_t *stop;  /* optional: stop when *stop != 0 */
     int max_failures_in_row;      /* stop after this many failures; 0 = 10 */
     nt_trial_fn on_trial;
+    /* optional: called with the trial a stop request cut short, when some
+     * of its folds finished (t->folds_done), so they can be kept; best is
+     * -1. Its curves are freed after the call. */
+    nt_trial_fn on_interrupted;
     void *user;
 } nt_tuner_config;
 

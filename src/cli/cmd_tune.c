@@ -309,7 +309,32 @@ typedef struct {
     nt_metric metric;
     const nt_study *study;       /* for the best so far */
     status_line *status;         /* NULL when not on a terminal */
+    char partial[1200];          /* RUN/partial.json: a trial cut short */
+    int partial_trial;           /* the trial it holds, -1 if none */
+    int folds_kept;              /* finished folds of the trial a stop cut */
 } progress;
+
+static int popcount(uint32_t m)
+{
+    int n = 0;
+    for (; m; m &= m - 1) n++;
+    return n;
+}
+
+/* A stop request cut a trial short after some folds finished: keep them in
+ * partial.json, so --resume does not train them again. */
+static void on_interrupted(const nt_trial *t, int best, void *user)
+{
+    progress *p = user;
+    (void)best;
+    if (nt_partial_write(p->partial, p->space, t) != NT_OK) {
+        fprintf(stderr, "nntune tune: %s (its finished folds will run again)\n",
+                nt_last_error());
+        return;
+    }
+    p->partial_trial = t->trial;
+    p->folds_kept = popcount(t->folds_done);
+}
 
 static void print_trial(const progress *p, const nt_trial *t, int best);
 
@@ -322,6 +347,11 @@ static void on_trial(const nt_trial *t, int best, void *user)
             fprintf(stderr, "nntune tune: %s; stopping\n", nt_last_error());
             stop_requested = 1;
         }
+    }
+    // the cut-short trial is in the journal now, whole
+    if (p->journal_rc == NT_OK && t->trial == p->partial_trial) {
+        remove(p->partial);
+        p->partial_trial = -1;
     }
     if (p->quiet) return;
     status_line *sl = p->status;
@@ -669,12 +699,15 @@ static int check_resume(const char *dir, const char *old_header, const char *new
 }
 
 /* After Ctrl-C: what was kept and the command that continues the study. */
-static void print_resume_hint(int argc, char **argv, int trials, const char *dir)
+static void print_resume_hint(int argc, char **argv, int trials, int folds, const char *dir)
 {
     fflush(stdout); // after what stdout holds, also in a pipe
     fprintf(stderr, "\ninterrupted: %d finished trial%s kept in %s (trials.jsonl, "
-            "trials.csv, report.html); no refit. To continue the study:\n  nntune", trials,
-            trials == 1 ? "" : "s", dir);
+            "trials.csv, report.html)", trials, trials == 1 ? "" : "s", dir);
+    if (folds > 0)
+        fprintf(stderr, ", and the %d finished fold%s of trial %d (partial.json)", folds,
+                folds == 1 ? "" : "s", trials + 1);
+    fprintf(stderr, "; no refit. To continue the study:\n  nntune");
     bool has_resume = false;
     for (int i = 1; i < argc; i++) {
         has_resume |= !strcmp(argv[i], "--resume");
@@ -682,6 +715,29 @@ static void print_resume_hint(int argc, char **argv, int trials, const char *dir
         fprintf(stderr, plain ? " %s" : " '%s'", argv[i]);
     }
     fprintf(stderr, "%s\n", has_resume ? "" : " --resume");
+}
+
+/* On --resume: the trial a stop cut short, if partial.json holds the one
+ * that comes next; its finished folds count is returned (0: none, and a
+ * stale or unreadable file is removed, with a word why). */
+static int take_partial(progress *pg, const nt_space *space, int next, nt_trial *cut)
+{
+    struct stat sb;
+    if (stat(pg->partial, &sb) != 0) return 0;
+    if (nt_partial_read(pg->partial, space, cut) != NT_OK) {
+        fprintf(stderr, "nntune tune: ignoring %s; its folds will run again\n",
+                nt_last_error());
+        remove(pg->partial);
+        return 0;
+    }
+    if (cut->trial != next) { // that trial finished later: nothing to take
+        nt_curves_free(cut->curves, cut->n_folds);
+        memset(cut, 0, sizeof *cut);
+        remove(pg->partial);
+        return 0;
+    }
+    pg->partial_trial = next;
+    return popcount(cut->folds_done);
 }
 
 static int default_jobs(int folds)
@@ -728,7 +784,8 @@ int cmd_tune(int argc, char **argv)
     nt_cv cv = {0};
     nt_strategy *st = NULL;
     nt_study study = {.best = -1};
-    progress pg = {0};
+    progress pg = {.partial_trial = -1};
+    nt_trial cut = {0}; // a trial a stop cut short, read back on --resume
     cJSON *summary = cJSON_CreateObject();
     char *header = NULL, *old_header = NULL;
     fn_ctx fc = {fn};
@@ -759,6 +816,7 @@ int cmd_tune(int argc, char **argv)
         // thread each; or one fold at a time with BLAS's own threads
         if (cv.jobs > 1) cli_set_threads(1);
     }
+    snprintf(pg.partial, sizeof pg.partial, "%s/partial.json", dir);
     // the study being resumed, read once: its settings decide what follows
     old_header = o.resume ? recorded_header(path) : NULL;
     if (old_header && !o.initial_points) o.initial_points = recorded_initial_points(old_header);
@@ -790,13 +848,20 @@ int cmd_tune(int argc, char **argv)
         if (nt_journal_read(path, &space, &old, &study, &dropped, &good) != NT_OK) goto fail;
         free(old);
         if (nt_journal_append_open(path, good, &pg.journal) != NT_OK) goto fail;
-        if (!o.quiet)
-            fprintf(out, "resuming %s: %d finished trials kept%s\n", dir, study.n,
+        int folds = fn ? 0 : take_partial(&pg, &space, study.n, &cut);
+        if (folds > 0) cv.resume = &cut;
+        if (!o.quiet) {
+            fprintf(out, "resuming %s: %d finished trials kept%s", dir, study.n,
                     dropped ? ", a torn last line (cut off mid-write) dropped" : "");
+            if (folds > 0)
+                fprintf(out, ", and %d finished fold%s of trial %d", folds,
+                        folds == 1 ? "" : "s", study.n + 1);
+            fputc('\n', out);
+        }
     } else {
         // a replaced study must not leave the old one's results behind
         static const char *const stale[] = {"trials.csv", "best.json", "model.nnt",
-                                            "report.html"};
+                                            "report.html", "partial.json"};
         for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++) {
             char old_file[1200];
             snprintf(old_file, sizeof old_file, "%s/%s", dir, stale[i]);
@@ -867,7 +932,8 @@ int cmd_tune(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     nt_tuner_config tc = {.trials = o.trials, .time_budget = o.time_budget,
-                          .stop = &stop_requested, .on_trial = on_trial, .user = &pg};
+                          .stop = &stop_requested, .on_trial = on_trial,
+                          .on_interrupted = on_interrupted, .user = &pg};
     nt_status ts = fn ? nt_tune(&space, st, testfn_objective, &fc, &tc, &study)
                       : nt_tune(&space, st, nt_cv_objective, &cv, &tc, &study);
     ran = true;
@@ -962,7 +1028,8 @@ done:
         fprintf(stderr, "nntune tune: report: %s\n", nt_last_error());
     else if (ran && !o.quiet)
         fprintf(out, "report: %s/report.html\n", dir);
-    if (show_hint) print_resume_hint(argc, argv, study.n, dir);
+    if (show_hint) print_resume_hint(argc, argv, study.n, pg.folds_kept, dir);
+    nt_curves_free(cut.curves, cut.n_folds);
     free(header);
     free(old_header);
     cJSON_Delete(summary);

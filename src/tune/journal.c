@@ -380,3 +380,95 @@ nt_status nt_journal_append_open(const char *path, long good_bytes, nt_journal *
     }
     return NT_OK;
 }
+
+/* ---- a trial cut short: partial.json ---- */
+
+nt_status nt_partial_write(const char *path, const nt_space *s, const nt_trial *t)
+{
+    nt_trial cut = *t;
+    cut.status = NT_ERR_INTERRUPTED; // never read as a finished trial
+    snprintf(cut.reason, sizeof cut.reason, "cut short by a stop request");
+    char *line = nt_trial_to_json(s, &cut);
+    // the mask goes in as text: a parse and print by cJSON would round the
+    // point's 17 digits, and a resume matches the point exactly
+    size_t n = line ? strlen(line) : 0;
+    char *text = n > 0 && line[n - 1] == '}' ? malloc(n + 32) : NULL;
+    if (text)
+        snprintf(text, n + 32, "%.*s,\"folds_done\":%u}\n", (int)(n - 1), line,
+                 (unsigned)t->folds_done);
+    free(line);
+    if (!text) {
+        nt_errorf("%s: out of memory", path);
+        return NT_ERR_NOMEM;
+    }
+    nt_status rc = nt_write_file_atomic(path, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+/* A curve array's values (null: NaN) into a new float array of *n. */
+static float *floats_of(const cJSON *a, int *n)
+{
+    *n = cJSON_IsArray(a) ? cJSON_GetArraySize(a) : 0;
+    float *v = malloc((size_t)(*n > 0 ? *n : 1) * sizeof *v);
+    for (int i = 0; v && i < *n; i++) {
+        const cJSON *x = cJSON_GetArrayItem(a, i);
+        v[i] = cJSON_IsNumber(x) ? (float)x->valuedouble : NAN;
+    }
+    return v;
+}
+
+/* The "curves" of a parsed trial line, one a fold (missing ones empty). */
+static nt_curve *curves_of(const cJSON *o, int n_folds)
+{
+    nt_curve *c = calloc((size_t)(n_folds > 0 ? n_folds : 1), sizeof *c);
+    const cJSON *cs = cJSON_GetObjectItemCaseSensitive(o, "curves");
+    for (int f = 0; c && f < n_folds; f++) {
+        const cJSON *fold = cJSON_IsArray(cs) ? cJSON_GetArrayItem(cs, f) : NULL;
+        int a, b, d;
+        c[f].train_loss = floats_of(cJSON_GetObjectItemCaseSensitive(fold, "train_loss"), &a);
+        c[f].val_loss = floats_of(cJSON_GetObjectItemCaseSensitive(fold, "val_loss"), &b);
+        c[f].val_acc = floats_of(cJSON_GetObjectItemCaseSensitive(fold, "val_acc"), &d);
+        c[f].n = a == b && b == d && c[f].train_loss && c[f].val_loss && c[f].val_acc ? a : 0;
+    }
+    return c;
+}
+
+nt_status nt_partial_read(const char *path, const nt_space *s, nt_trial *t)
+{
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        nt_errorf("%s: cannot read: %s", path, strerror(errno));
+        return NT_ERR_IO;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len = getline(&line, &cap, f);
+    fclose(f);
+    nt_status rc = len > 0 ? parse_trial(path, 1, line, s, t) : NT_ERR_FORMAT;
+    if (len <= 0) nt_errorf("%s: empty", path);
+    cJSON *o = rc == NT_OK ? cJSON_Parse(line) : NULL;
+    free(line);
+    const cJSON *done = cJSON_GetObjectItemCaseSensitive(o, "folds_done");
+    double mask = cJSON_IsNumber(done) ? done->valuedouble : -1;
+    if (rc == NT_OK && (t->n_folds < 2 || !(mask >= 1 && mask < (double)(1u << t->n_folds)) ||
+                        mask != floor(mask))) {
+        nt_errorf("%s: not a cut-short trial (folds_done %g of %d folds)", path, mask,
+                  t->n_folds);
+        rc = NT_ERR_FORMAT;
+    }
+    if (rc == NT_OK) t->folds_done = (uint32_t)mask;
+    for (int k = 0; rc == NT_OK && k < t->n_folds; k++)
+        if ((t->folds_done >> k & 1u) && !isfinite(t->fold_metric[k])) {
+            nt_errorf("%s: finished fold %d has no score", path, k + 1);
+            rc = NT_ERR_FORMAT;
+        }
+    if (rc == NT_OK) t->curves = curves_of(o, t->n_folds);
+    cJSON_Delete(o);
+    if (rc != NT_OK) {
+        nt_curves_free(t->curves, t->n_folds);
+        memset(t, 0, sizeof *t);
+    }
+    return rc;
+}

@@ -252,6 +252,66 @@ static nt_curve curve_of(const nt_history *h)
     return c;
 }
 
+/* A deep copy of a curve; empty when out of memory. */
+static nt_curve curve_copy(const nt_curve *from)
+{
+    nt_history h = {0};
+    nt_curve c = {0};
+    if (!from || from->n <= 0) return c;
+    h.epoch = calloc((size_t)from->n, sizeof *h.epoch);
+    if (!h.epoch) return c;
+    h.n = from->n;
+    for (int e = 0; e < h.n; e++) {
+        h.epoch[e].train_loss = from->train_loss[e];
+        h.epoch[e].val_loss = from->val_loss[e];
+        h.epoch[e].val_acc = from->val_acc[e];
+    }
+    c = curve_of(&h);
+    free(h.epoch);
+    return c;
+}
+
+/* cv->resume when it is this very trial (number and point), else NULL. */
+static const nt_trial *resumed(const nt_cv *cv, const nt_space *space, const nt_trial *t)
+{
+    const nt_trial *r = cv->resume;
+    if (!r || r->trial != t->trial || r->n_folds != cv->folds) return NULL;
+    for (int d = 0; d < space->dims; d++)
+        if (r->u[d] != t->u[d]) return NULL;
+    return r;
+}
+
+/* Fold f as a cut-short run of this trial finished it. */
+static void fold_from(const nt_trial *r, int f, fold_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->status = NT_OK;
+    out->metric = r->fold_metric[f];
+    out->best_epoch = r->fold_epochs[f];
+    out->ran = r->fold_ran[f];
+    out->curve = curve_copy(r->curves ? &r->curves[f] : NULL);
+}
+
+/* A stop request cut the trial short: keep the finished folds' figures and
+ * curves in it (t->folds_done) for the caller, free the rest. */
+static void keep_finished(const nt_cv *cv, nt_trial *t, fold_result *res)
+{
+    t->folds_done = 0;
+    t->curves = calloc((size_t)(cv->folds > 0 ? cv->folds : 1), sizeof *t->curves);
+    for (int f = 0; f < cv->folds; f++) {
+        if (res[f].status == NT_OK) {
+            t->folds_done |= 1u << f;
+            t->fold_metric[f] = res[f].metric;
+            t->fold_epochs[f] = res[f].best_epoch;
+            t->fold_ran[f] = res[f].ran;
+        } else {
+            t->fold_metric[f] = NAN;
+        }
+        if (t->curves && res[f].status == NT_OK) t->curves[f] = res[f].curve;
+        else curve_free(&res[f].curve);
+    }
+}
+
 /* Train on fold f's training part (minus an early-stopping slice) and
  * score on its validation part. */
 static void run_fold(const nt_cv *cv, const nt_arch *arch,
@@ -326,19 +386,22 @@ nt_status nt_cv_objective(void *ctx, const nt_space *space, nt_trial *t)
     fold_result res[NT_MAX_FOLDS];
     memset(res, 0, sizeof res);
     int jobs = cv->jobs < 1 ? 1 : cv->jobs;
+    const nt_trial *prior = resumed(cv, space, t);
     // Folds are independent: each has its own data view, network and RNG
-    // streams, so running them side by side gives the same numbers. A stop
-    // request lets the folds in progress finish and starts no other.
+    // streams, so running them side by side gives the same numbers, and a
+    // fold a cut-short run finished is taken as it was. A stop request lets
+    // the folds in progress finish and starts no other.
 #pragma omp parallel for num_threads(jobs) schedule(dynamic, 1) if (jobs > 1)
     for (int f = 0; f < cv->folds; f++) {
-        if (cv->stop && *cv->stop) res[f].status = NT_ERR_INTERRUPTED;
+        if (prior && (prior->folds_done >> f & 1u)) fold_from(prior, f, &res[f]);
+        else if (cv->stop && *cv->stop) res[f].status = NT_ERR_INTERRUPTED;
         else run_fold(cv, &arch, &cfg, t->trial, f, &res[f]);
     }
     bool interrupted = false;
     for (int f = 0; f < cv->folds; f++)
         interrupted |= res[f].status == NT_ERR_INTERRUPTED;
     if (interrupted) {
-        for (int f = 0; f < cv->folds; f++) curve_free(&res[f].curve);
+        keep_finished(cv, t, res);
         return NT_ERR_INTERRUPTED;
     }
     t->curves = calloc((size_t)(cv->folds > 0 ? cv->folds : 1), sizeof *t->curves);

@@ -101,6 +101,8 @@ nt_status nt_tune(const nt_space *space, nt_strategy *st, nt_objective_fn f,
         rc = f(ctx, space, &t);
         t.seconds = nt_now() - ts;
         if (rc == NT_ERR_INTERRUPTED) {
+            t.finished = nt_now() - t0;
+            if (t.folds_done && cfg->on_interrupted) cfg->on_interrupted(&t, -1, cfg->user);
             nt_curves_free(t.curves, t.n_folds);
             study->ended = "stopped";
             rc = NT_OK;

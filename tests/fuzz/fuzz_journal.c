@@ -1,8 +1,10 @@
-/* fuzz_journal.c - libFuzzer harness for nt_journal_read.
+/* fuzz_journal.c - libFuzzer harness for nt_journal_read and
+ * nt_partial_read (a cut-short trial, partial.json: one line like a
+ * journal's trial line).
  *
- * Input: byte 0 picks the space the journal is read against (even: the
+ * Input: byte 0 picks the space the files are read against (even: the
  * branin test function's, odd: the default MNIST space); the rest is the
- * journal file. */
+ * file, read both as a journal and as partial.json. */
 #include "fuzz_common.h"
 
 #include "nntune/journal.h"
@@ -33,5 +35,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(header);
     nt_study_free(&study);
+
+    nt_trial cut;
+    if (nt_partial_read(path, space, &cut) == NT_OK) {
+        if (cut.n_folds < 2 || cut.n_folds > NT_MAX_FOLDS || !cut.folds_done) abort();
+        if (cut.folds_done >> cut.n_folds) abort();
+        nt_curves_free(cut.curves, cut.n_folds);
+    }
     return 0;
 }
