@@ -377,7 +377,7 @@ static void explain_cv(const progress *p, const nt_trial *t, int best)
     FILE *f = p->out;
     if (t->status != NT_OK) {
         fprintf(f, "  so what: the trial failed, so it has no score; the strategy is told "
-                "so and will avoid its neighbourhood\n");
+                "it failed, never given a made-up score\n");
         return;
     }
     if (!p->network) {
