@@ -41,6 +41,8 @@ bool cli_duration(const char *cmd, const char *opt, const char *s, double *out);
 
 /* Threads for BLAS (and OpenMP): 0 leaves the library default. */
 void cli_set_threads(int threads);
+/* BLAS's thread count now (its default until cli_set_threads). */
+int cli_blas_threads(void);
 
 /* Load --data (and --test-data) with a message on failure. */
 bool cli_load_data(const char *cmd, const char *spec, const char *test_path,

@@ -128,6 +128,11 @@ bool cli_duration(const char *cmd, const char *opt, const char *s, double *out)
     return true;
 }
 
+int cli_blas_threads(void)
+{
+    return openblas_get_num_threads();
+}
+
 void cli_set_threads(int threads)
 {
     if (threads <= 0) return;

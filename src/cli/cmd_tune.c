@@ -95,8 +95,8 @@ static void usage(FILE *f)
         "  --metric NAME        accuracy, loss or f1 (macro)              [accuracy]\n"
         "  --es-frac F          slice of each fold's training part watched by\n"
         "                       early stopping; 0 turns early stopping off     [0.1]\n"
-        "  --jobs J             folds trained at once, one BLAS thread each\n"
-        "                       [min(cores, folds)]\n"
+        "  --jobs J             folds trained at once, one BLAS thread each (the\n"
+        "                       scores do not depend on J)    [min(cores, folds)]\n"
         "Output:\n"
         "  --out DIR            run folder                [models/DATA-STRATEGY]\n"
         "  --overwrite          replace an existing run folder's study\n"
@@ -791,6 +791,7 @@ int cmd_tune(int argc, char **argv)
     fn_ctx fc = {fn};
     bool ran = false; // the loop ran: the journal is worth a report
     bool show_hint = false; // interrupted: say how to resume, last
+    int blas_threads = 0;   // BLAS's own thread count, for the refit
     rc = EXIT_FAIL;
     if (!fn) {
         if (!cli_load_data(cmd, o.data, o.test_data, &train, &test)) goto done;
@@ -812,9 +813,12 @@ int cmd_tune(int argc, char **argv)
             rc = cli_usage_error(cmd, "--folds: %s", nt_last_error());
             goto done;
         }
-        // one level of parallelism at a time: folds side by side, one BLAS
-        // thread each; or one fold at a time with BLAS's own threads
-        if (cv.jobs > 1) cli_set_threads(1);
+        // Every fold trains on one BLAS thread, whatever --jobs is: OpenBLAS's
+        // sgemm gives bitwise different sums on 1 and 2 threads, and a fold's
+        // score must not depend on --jobs or on the machine's core count (a
+        // resume elsewhere would drift). Parallelism comes from the folds.
+        blas_threads = cli_blas_threads();
+        cli_set_threads(1);
     }
     snprintf(pg.partial, sizeof pg.partial, "%s/partial.json", dir);
     // the study being resumed, read once: its settings decide what follows
@@ -1000,6 +1004,7 @@ int cmd_tune(int argc, char **argv)
     if (!fn && !stop_requested) {
         char model_path[1200];
         snprintf(model_path, sizeof model_path, "%s/model.nnt", dir);
+        cli_set_threads(blas_threads); // one network: all of BLAS's threads
         rc = refit_and_test(&o, &space, &cv, best, &train, &test, model_path, out, summary);
         if (rc != EXIT_OK) goto done;
         if (!o.quiet) fprintf(out, "\nmodel saved to %s\n", model_path);
