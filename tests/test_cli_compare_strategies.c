@@ -21,7 +21,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char NNTUNE[] = "./nntune";
 static const char *const STRATEGIES[] = {"grid", "random", "bayes"};
 enum { N_STRATEGIES = 3, SEEDS = 3, BUDGET = 12 };
 static char tmpdir[64];
@@ -40,9 +39,7 @@ TestSuite(cli_compare_strategies, .init = setup, .fini = teardown);
 
 static void need_binary(void)
 {
-    if (access(NNTUNE, X_OK) == 0) return;
-    teardown(); // a skipped test does not run the suite's .fini
-    cr_skip_test("%s is not built (run make nntune or make check)", NNTUNE);
+    need_nntune(teardown);
 }
 
 /* tmpdir/name, into buf (256 bytes). */
@@ -51,46 +48,13 @@ static char *at(char *buf, const char *name)
     return scratch_at(buf, tmpdir, name);
 }
 
-/* What a finished run printed and returned. */
-typedef struct {
-    int code;  // exit code, or -1 if it did not exit normally
-    char *out; // stdout, owned
-    char *err; // stderr, owned
-} run_result;
-
-static void run_free(run_result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
 /* Start ./nntune compare-strategies with the arguments in ap (up to a
  * NULL), stdout and stderr into tmpdir/run.stdout and run.stderr. */
 static pid_t vspawn(const char *first, va_list ap)
 {
-    const char *argv[64] = {NNTUNE, "compare-strategies"};
-    int n = 2;
-    for (const char *s = first; s; s = va_arg(ap, const char *)) {
-        cr_assert_lt(n, 62, "too many arguments");
-        argv[n++] = s;
-    }
-    argv[n] = NULL;
-    char out_path[256], err_path[256];
-    at(out_path, "run.stdout");
-    at(err_path, "run.stderr");
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1, "fork failed");
-    if (pid == 0) {
-        int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0) _exit(127);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        execv(NNTUNE, (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
+    const char *args[64] = {"compare-strategies"};
+    int n = collect_args(args, 1, 64, first, ap);
+    return nntune_spawn(tmpdir, args, n);
 }
 
 static pid_t spawn(const char *first, ...)
@@ -104,13 +68,7 @@ static pid_t spawn(const char *first, ...)
 
 static run_result finish(pid_t pid)
 {
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid, "waitpid failed");
-    char out_path[256], err_path[256];
-    run_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-                    slurp(at(out_path, "run.stdout")), slurp(at(err_path, "run.stderr"))};
-    cr_assert(r.out && r.err, "cannot read the output of %s", NNTUNE);
-    return r;
+    return nntune_finish(tmpdir, pid);
 }
 
 /* Run ./nntune compare-strategies with the NULL-terminated arguments. */

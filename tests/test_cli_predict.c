@@ -18,7 +18,6 @@
 #include "nntune/idx.h"
 #include "nntune/rng.h"
 
-static const char NNTUNE[] = "./nntune";
 static char tmpdir[64];
 
 static void setup(void)
@@ -38,59 +37,21 @@ static char *at(char *buf, const char *name)
     return scratch_at(buf, tmpdir, name);
 }
 
-/* What a run of ./nntune printed and returned. */
-typedef struct {
-    int code;  // exit code, or -1 if it did not exit normally
-    char *out; // stdout, owned
-    char *err; // stderr, owned
-} run_result;
-
-static void run_free(run_result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
 /* Run ./nntune with the NULL-terminated arguments, stdout and stderr going
  * to files in tmpdir. */
 static run_result run(const char *arg0, ...)
 {
-    const char *argv[64] = {NNTUNE};
-    int argc = 1;
+    const char *args[64];
     va_list ap;
     va_start(ap, arg0);
-    for (const char *a = arg0; a && argc < 63; a = va_arg(ap, const char *))
-        argv[argc++] = a;
+    int n = collect_args(args, 0, 64, arg0, ap);
     va_end(ap);
-    argv[argc] = NULL;
-    char out_path[256], err_path[256];
-    at(out_path, "run.stdout");
-    at(err_path, "run.stderr");
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1, "fork failed");
-    if (pid == 0) {
-        int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0) _exit(127);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        execv(NNTUNE, (char *const *)argv);
-        _exit(127);
-    }
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid, "waitpid failed");
-    run_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-                    slurp(out_path), slurp(err_path)};
-    cr_assert(r.out && r.err, "cannot read the output of %s", NNTUNE);
-    return r;
+    return nntune_finish(tmpdir, nntune_spawn(tmpdir, args, n));
 }
 
 static void need_binary(void)
 {
-    if (access(NNTUNE, X_OK) == 0) return;
-    teardown(); // a skipped test does not run the suite's .fini
-    cr_skip_test("%s is not built (run make nntune or make check)", NNTUNE);
+    need_nntune(teardown);
 }
 
 static size_t count_lines(const char *s)

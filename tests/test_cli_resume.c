@@ -26,7 +26,6 @@
 #include "nntune/idx.h"
 #include "nntune/rng.h"
 
-static const char NNTUNE[] = "./nntune";
 static char tmpdir[64];
 
 static void setup(void)
@@ -43,9 +42,7 @@ TestSuite(cli_resume, .init = setup, .fini = teardown);
 
 static void need_binary(void)
 {
-    if (access(NNTUNE, X_OK) == 0) return;
-    teardown(); // a skipped test does not run the suite's .fini
-    cr_skip_test("%s is not built (run make nntune or make check)", NNTUNE);
+    need_nntune(teardown);
 }
 
 static char *at(char *buf, const char *name)
@@ -94,50 +91,12 @@ static void drop(args_t *a, const char *s)
  * tmpdir/run.stdout and tmpdir/run.stderr. */
 static pid_t spawn(const args_t *a)
 {
-    const char *argv[66] = {NNTUNE};
-    for (int i = 0; i < a->n; i++) argv[i + 1] = a->v[i];
-    argv[a->n + 1] = NULL;
-    char out_path[256], err_path[256];
-    at(out_path, "run.stdout");
-    at(err_path, "run.stderr");
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1, "fork failed");
-    if (pid == 0) {
-        int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0) _exit(127);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        execv(NNTUNE, (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* What a finished run printed and returned. */
-typedef struct {
-    int code;  // exit code, or -1 if it did not exit normally
-    char *out; // stdout, owned
-    char *err; // stderr, owned
-} run_result;
-
-static void run_free(run_result *r)
-{
-    free(r->out);
-    free(r->err);
+    return nntune_spawn(tmpdir, a->v, a->n);
 }
 
 static run_result finish(pid_t pid)
 {
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid, "waitpid failed");
-    char out_path[256], err_path[256];
-    run_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-                    slurp(at(out_path, "run.stdout")),
-                    slurp(at(err_path, "run.stderr"))};
-    cr_assert(r.out && r.err, "cannot read the output of %s", NNTUNE);
-    return r;
+    return nntune_finish(tmpdir, pid);
 }
 
 static run_result run(const args_t *a)

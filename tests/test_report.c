@@ -22,7 +22,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char NNTUNE[] = "./nntune";
 static char tmpdir[64];
 
 static void setup(void)
@@ -39,9 +38,7 @@ TestSuite(report, .init = setup, .fini = teardown);
 
 static void need_binary(void)
 {
-    if (access(NNTUNE, X_OK) == 0) return;
-    teardown(); // a skipped test does not run the suite's .fini
-    cr_skip_test("%s is not built (run make nntune or make check)", NNTUNE);
+    need_nntune(teardown);
 }
 
 /* tmpdir/name, into buf (256 bytes). */
@@ -58,52 +55,16 @@ static void spit(const char *path, const char *text, const char *mode)
     fclose(f);
 }
 
-/* What a finished ./nntune printed and returned. */
-typedef struct {
-    int code;  // exit code, or -1 if it did not exit normally
-    char *out; // stdout, owned
-    char *err; // stderr, owned
-} run_result;
-
-static void run_free(run_result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
 /* Run ./nntune with the arguments (NULL-terminated), in the current
  * folder, stdout and stderr captured. */
 static run_result run(const char *first, ...)
 {
-    const char *argv[64] = {NNTUNE, first};
-    int n = 2;
+    const char *args[64];
     va_list ap;
     va_start(ap, first);
-    for (const char *s = va_arg(ap, const char *); s && n < 63; s = va_arg(ap, const char *))
-        argv[n++] = s;
+    int n = collect_args(args, 0, 64, first, ap);
     va_end(ap);
-    argv[n] = NULL;
-    char out_path[256], err_path[256];
-    at(out_path, "run.stdout");
-    at(err_path, "run.stderr");
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1, "fork failed");
-    if (pid == 0) {
-        int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0) _exit(127);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        execv(NNTUNE, (char *const *)argv);
-        _exit(127);
-    }
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid, "waitpid failed");
-    run_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out_path),
-                    slurp(err_path)};
-    cr_assert(r.out && r.err, "cannot read the output of %s", NNTUNE);
-    return r;
+    return nntune_finish(tmpdir, nntune_spawn(tmpdir, args, n));
 }
 
 /* A tuning run that must succeed; its folder is tmpdir/name. */
