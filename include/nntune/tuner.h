@@ -25,6 +25,8 @@ typedef struct {
                                      when early stopping is off */
 } nt_curve;
 
+/* Free one curve's values and zero it; safe on a zeroed curve. */
+void nt_curve_free(nt_curve *c);
 /* Free n curves and the array itself; safe on NULL. */
 void nt_curves_free(nt_curve *c, int n);
 

@@ -220,31 +220,21 @@ static bool fold_epoch(const nt_epoch_stats *s, void *user)
     return true;
 }
 
-static void curve_free(nt_curve *c)
+/* A curve of n epochs, its values unset; an empty curve when out of
+ * memory (a curve is for the report, never for the score). */
+static nt_curve curve_alloc(int n)
 {
-    free(c->train_loss);
-    free(c->val_loss);
-    free(c->val_acc);
-    memset(c, 0, sizeof *c);
+    size_t bytes = (size_t)(n > 0 ? n : 1) * sizeof(float);
+    nt_curve c = {n, malloc(bytes), malloc(bytes), malloc(bytes)};
+    if (!c.train_loss || !c.val_loss || !c.val_acc) nt_curve_free(&c);
+    return c;
 }
 
-/* The history's per-epoch losses as a curve; an empty curve when out of
- * memory (the curve is for the report, never for the score). */
+/* The history's per-epoch losses as a curve. */
 static nt_curve curve_of(const nt_history *h)
 {
-    nt_curve c = {0};
-    size_t bytes = (size_t)(h->n > 0 ? h->n : 1) * sizeof(float);
-    c.train_loss = malloc(bytes);
-    c.val_loss = malloc(bytes);
-    c.val_acc = malloc(bytes);
-    if (!c.train_loss || !c.val_loss || !c.val_acc) {
-        free(c.train_loss);
-        free(c.val_loss);
-        free(c.val_acc);
-        return (nt_curve){0};
-    }
-    c.n = h->n;
-    for (int e = 0; e < h->n; e++) {
+    nt_curve c = curve_alloc(h->n);
+    for (int e = 0; e < c.n; e++) {
         c.train_loss[e] = (float)h->epoch[e].train_loss;
         c.val_loss[e] = (float)h->epoch[e].val_loss;
         c.val_acc[e] = (float)h->epoch[e].val_acc;
@@ -252,22 +242,17 @@ static nt_curve curve_of(const nt_history *h)
     return c;
 }
 
-/* A deep copy of a curve; empty when out of memory. */
+/* A deep copy of a curve (empty for none). */
 static nt_curve curve_copy(const nt_curve *from)
 {
-    nt_history h = {0};
-    nt_curve c = {0};
-    if (!from || from->n <= 0) return c;
-    h.epoch = calloc((size_t)from->n, sizeof *h.epoch);
-    if (!h.epoch) return c;
-    h.n = from->n;
-    for (int e = 0; e < h.n; e++) {
-        h.epoch[e].train_loss = from->train_loss[e];
-        h.epoch[e].val_loss = from->val_loss[e];
-        h.epoch[e].val_acc = from->val_acc[e];
+    if (!from || from->n <= 0) return (nt_curve){0};
+    nt_curve c = curve_alloc(from->n);
+    size_t bytes = (size_t)c.n * sizeof(float);
+    if (c.n > 0) {
+        memcpy(c.train_loss, from->train_loss, bytes);
+        memcpy(c.val_loss, from->val_loss, bytes);
+        memcpy(c.val_acc, from->val_acc, bytes);
     }
-    c = curve_of(&h);
-    free(h.epoch);
     return c;
 }
 
@@ -308,7 +293,7 @@ static void keep_finished(const nt_cv *cv, nt_trial *t, fold_result *res)
             t->fold_metric[f] = NAN;
         }
         if (t->curves && res[f].status == NT_OK) t->curves[f] = res[f].curve;
-        else curve_free(&res[f].curve);
+        else nt_curve_free(&res[f].curve);
     }
 }
 
@@ -407,7 +392,7 @@ nt_status nt_cv_objective(void *ctx, const nt_space *space, nt_trial *t)
     t->curves = calloc((size_t)(cv->folds > 0 ? cv->folds : 1), sizeof *t->curves);
     for (int f = 0; f < cv->folds; f++) {
         if (t->curves) t->curves[f] = res[f].curve;
-        else curve_free(&res[f].curve);
+        else nt_curve_free(&res[f].curve);
     }
 
     double sum = 0;

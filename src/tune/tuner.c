@@ -13,13 +13,17 @@ void nt_study_free(nt_study *s)
     s->best = -1;
 }
 
+void nt_curve_free(nt_curve *c)
+{
+    free(c->train_loss);
+    free(c->val_loss);
+    free(c->val_acc);
+    memset(c, 0, sizeof *c);
+}
+
 void nt_curves_free(nt_curve *c, int n)
 {
-    for (int i = 0; c && i < n; i++) {
-        free(c[i].train_loss);
-        free(c[i].val_loss);
-        free(c[i].val_acc);
-    }
+    for (int i = 0; c && i < n; i++) nt_curve_free(&c[i]);
     free(c);
 }
 
