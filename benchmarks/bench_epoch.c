@@ -9,14 +9,20 @@
  *           of --runs timed runs after one untimed warm-up run.
  *   gemm    only the cblas_sgemm calls an epoch makes, same shapes, same
  *           order, same alpha/beta, on buffers allocated once: per batch,
- *           per layer forward y = x W^T, backward dW += dy^T x and (except
+ *           per layer forward y = x W^T, backward dW = dy^T x and (except
  *           the first layer) dx = dy W. Same warm-up and median.
  *   ratio   nntune / gemm, and the non-GEMM share 1 - gemm / nntune: the
  *           part of an epoch that is neither OpenBLAS's fault nor its merit.
  *
+ * Two ways to use T threads (--parallel):
+ *   blas    T BLAS threads under one pass per batch (the default)
+ *   shards  T row blocks per batch, each on its own OpenMP thread with one
+ *           BLAS thread (nt_train's cfg.shards, shards.h); the GEMM-only
+ *           side then replays each block's GEMMs on its own thread too
+ *
  * Usage (run from the repository root; see benchmarks/run.sh):
  *   bench_epoch [--batches 32,64,128,512] [--threads 1,2] [--runs 3]
- *               [--csv FILE] [--data mnist]
+ *               [--parallel blas|shards] [--csv FILE] [--data mnist]
  *   bench_epoch --info                 machine and OpenBLAS, "key: value"
  *   bench_epoch --profile-epochs N [--batches 128] [--threads 1]
  *                                      N epochs of nt_train only, for perf
@@ -41,6 +47,7 @@
 
 #include "nntune/dataset.h"
 #include "nntune/net.h"
+#include "nntune/shards.h"
 #include "nntune/split.h"
 #include "nntune/train.h"
 
@@ -164,7 +171,7 @@ static timing summarize(double *t, double *cpu, int runs)
 /* An untimed warm-up run (if asked), then `runs` timed runs of `epochs`
  * epochs, each from the same initial weights and RNG state so every run
  * does identical work. */
-static nt_status bench_train(const nt_dataset *ds, int batch, int runs,
+static nt_status bench_train(const nt_dataset *ds, int batch, int shards, int runs,
                              int epochs, bool warmup, timing *out)
 {
     nt_arch a = bench_arch();
@@ -184,6 +191,7 @@ static nt_status bench_train(const nt_dataset *ds, int batch, int runs,
     cfg.epochs = epochs;
     cfg.batch = batch;
     cfg.patience = 0;
+    cfg.shards = shards;
     nt_view all = nt_view_all(ds);
     double t[MAX_LIST], cpu[MAX_LIST];
     for (int r = warmup ? -1 : 0; r < runs && rc == NT_OK; r++) {
@@ -266,7 +274,7 @@ static nt_status gemm_init(gemm_bufs *g, int Bmax)
 
 /* Exactly the cblas_sgemm calls of nt_net_forward + nt_net_backward for one
  * batch of B rows (dense.c): forward layer by layer, backward from the top,
- * dW accumulating (beta 1) and dx overwriting (beta 0). */
+ * dW and dx overwriting (beta 0). */
 static void gemm_batch(gemm_bufs *g, int B)
 {
     for (int l = 0; l < g->L; l++) {
@@ -279,9 +287,9 @@ static void gemm_batch(gemm_bufs *g, int B)
     for (int l = g->L - 1; l >= 0; l--) {
         const float *x = l == 0 ? g->x : g->y[l - 1];
         int in = g->in[l], out = g->out[l];
-        // dW (out, in) += dy^T (out, B) x (B, in)
+        // dW (out, in) = dy^T (out, B) x (B, in)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B,
-                    1.0f, g->dy[l], out, x, in, 1.0f, g->dW[l], in);
+                    1.0f, g->dy[l], out, x, in, 0.0f, g->dW[l], in);
         // dx (B, in) = dy (B, out) W (out, in), written where layer l-1's dy is
         if (l > 0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out,
@@ -300,36 +308,47 @@ static double gemm_flops(const gemm_bufs *g, int B)
     return f;
 }
 
-static void gemm_epoch(gemm_bufs *g, size_t n, int batch)
+// One epoch's GEMMs; with shards > 1, each of `shards` OpenMP threads
+// replays its row block of every batch on its own buffers g[k], as
+// nt_shards_step cuts them (single-threaded BLAS, like nt_train's shards)
+static void gemm_epoch(gemm_bufs *g, int shards, size_t n, int batch)
 {
-    for (size_t start = 0; start < n; start += (size_t)batch) {
-        int B = (int)(n - start < (size_t)batch ? n - start : (size_t)batch);
-        gemm_batch(g, B);
+    #pragma omp parallel for num_threads(shards) schedule(static, 1) if (shards > 1)
+    for (int k = 0; k < shards; k++) {
+        for (size_t start = 0; start < n; start += (size_t)batch) {
+            int B = (int)(n - start < (size_t)batch ? n - start : (size_t)batch);
+            int active = B < shards ? B : shards, row0, rows;
+            if (k >= active) continue;
+            nt_shard_rows(B, active, k, &row0, &rows);
+            gemm_batch(&g[k], rows);
+        }
     }
 }
 
-static nt_status bench_gemm(size_t n, int batch, int runs, timing *out,
+static nt_status bench_gemm(size_t n, int batch, int shards, int runs, timing *out,
                             double *gflops)
 {
-    gemm_bufs g;
-    nt_status rc = gemm_init(&g, batch);
+    gemm_bufs g[NT_MAX_SHARDS];
+    nt_status rc = NT_OK;
+    for (int k = 0; k < shards; k++)
+        if (rc == NT_OK) rc = gemm_init(&g[k], batch);
     if (rc != NT_OK) {
-        gemm_free(&g);
+        for (int k = 0; k < shards; k++) gemm_free(&g[k]);
         return rc;
     }
     double t[MAX_LIST], cpu[MAX_LIST], flops = 0;
     for (size_t start = 0; start < n; start += (size_t)batch)
-        flops += gemm_flops(&g, (int)(n - start < (size_t)batch ? n - start : (size_t)batch));
-    gemm_epoch(&g, n, batch);  // warm-up
+        flops += gemm_flops(&g[0], (int)(n - start < (size_t)batch ? n - start : (size_t)batch));
+    gemm_epoch(g, shards, n, batch);  // warm-up
     for (int r = 0; r < runs; r++) {
         double t0 = nt_now(), c0 = cpu_now();
-        gemm_epoch(&g, n, batch);
+        gemm_epoch(g, shards, n, batch);
         t[r] = nt_now() - t0;
         cpu[r] = cpu_now() - c0;
     }
     *out = summarize(t, cpu, runs);
     *gflops = flops / out->median * 1e-9;
-    gemm_free(&g);
+    for (int k = 0; k < shards; k++) gemm_free(&g[k]);
     return NT_OK;
 }
 
@@ -338,7 +357,8 @@ static nt_status bench_gemm(size_t n, int batch, int runs, timing *out,
 static void usage(FILE *f)
 {
     fprintf(f, "usage: bench_epoch [--batches 32,64,128,512] [--threads 1,2] [--runs 3]\n"
-               "                   [--csv FILE] [--data mnist] [--no-gemm]\n"
+               "                   [--parallel blas|shards] [--csv FILE] [--data mnist]\n"
+               "                   [--no-gemm]\n"
                "       bench_epoch --info\n"
                "       bench_epoch --profile-epochs N [--batches 128] [--threads 1]\n");
 }
@@ -349,7 +369,7 @@ static FILE *open_csv(const char *path)
     if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     if (ftell(f) == 0)
-        fprintf(f, "coretype,corename,blas_threads,batch,steps,nntune_s,nntune_min_s,"
+        fprintf(f, "coretype,corename,parallel,threads,blas_threads,batch,steps,nntune_s,nntune_min_s,"
                    "nntune_max_s,gemm_s,gemm_min_s,ratio,non_gemm_share,gemm_gflops,"
                    "nntune_images_per_s,nntune_cpu_s,gemm_cpu_s\n");
     return f;
@@ -360,7 +380,7 @@ int main(int argc, char **argv)
     int batches[MAX_LIST] = {32, 64, 128, 512}, nb = 4;
     int threads[MAX_LIST] = {1, 2}, nth = 2;
     int runs = 3, profile_epochs = 0;
-    bool no_gemm = false;
+    bool no_gemm = false, sharded = false;
     const char *csv = NULL, *data = "mnist";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -375,6 +395,9 @@ int main(int argc, char **argv)
             runs = atoi(v), i++;
         } else if (strcmp(a, "--profile-epochs") == 0 && v) {
             profile_epochs = atoi(v), i++;
+        } else if (strcmp(a, "--parallel") == 0 && v &&
+                   (!strcmp(v, "blas") || !strcmp(v, "shards"))) {
+            sharded = !strcmp(v, "shards"), i++;
         } else if (strcmp(a, "--no-gemm") == 0) {
             no_gemm = true;
         } else if (strcmp(a, "--csv") == 0 && v) {
@@ -386,7 +409,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (nb < 1 || nth < 1 || runs < 1 || runs > MAX_LIST || profile_epochs < 0) {
+    bool threads_ok = true;
+    for (int i = 0; i < nth; i++) threads_ok &= threads[i] <= NT_MAX_SHARDS;
+    if (nb < 1 || nth < 1 || !threads_ok || runs < 1 || runs > MAX_LIST || profile_epochs < 0) {
         usage(stderr);
         return 2;
     }
@@ -399,13 +424,15 @@ int main(int argc, char **argv)
     nt_dataset_free(&test);
 
     if (profile_epochs > 0) {
-        openblas_set_num_threads(threads[0]);
+        openblas_set_num_threads(sharded ? 1 : threads[0]);
         omp_set_num_threads(threads[0]);
         timing t;
-        nt_status rc = bench_train(&train, batches[0], 1, profile_epochs, false, &t);
+        nt_status rc = bench_train(&train, batches[0], sharded ? threads[0] : 1, 1,
+                                   profile_epochs, false, &t);
         if (rc == NT_OK)
-            printf("profile: %d epochs at batch %d, %d BLAS thread(s): %.3f s\n",
-                   profile_epochs, batches[0], threads[0], t.median);
+            printf("profile: %d epochs at batch %d, %d thread(s) (%s): %.3f s\n",
+                   profile_epochs, batches[0], threads[0], sharded ? "shards" : "blas",
+                   t.median);
         nt_dataset_free(&train);
         return rc == NT_OK ? 0 : 1;
     }
@@ -418,21 +445,23 @@ int main(int argc, char **argv)
     }
     const char *ct = getenv("OPENBLAS_CORETYPE");
     const char *core = openblas_get_corename();
-    printf("%zu images, OpenBLAS core %s (OPENBLAS_CORETYPE=%s), median of %d runs\n",
-           train.n, core, ct ? ct : "unset", runs);
+    printf("%zu images, OpenBLAS core %s (OPENBLAS_CORETYPE=%s), median of %d runs, "
+           "threads as %s\n", train.n, core, ct ? ct : "unset", runs,
+           sharded ? "shards (one BLAS thread each)" : "BLAS threads");
     printf("%7s %6s %6s %10s %10s %7s %9s %8s %9s %9s\n", "threads", "batch", "steps",
            "nntune s", "gemm s", "ratio", "non-gemm", "GFLOP/s", "nt cpu s", "gemm cpu");
     int status = 0;
     for (int ti = 0; ti < nth && !status; ti++) {
-        openblas_set_num_threads(threads[ti]);
-        omp_set_num_threads(threads[ti]);  // as nntune --threads does
+        int T = threads[ti], shards = sharded ? T : 1;
+        openblas_set_num_threads(sharded ? 1 : T);
+        omp_set_num_threads(T);
         for (int bi = 0; bi < nb && !status; bi++) {
             int B = batches[bi];
             long steps = (long)((train.n + (size_t)B - 1) / (size_t)B);
             timing tn, tg = {NAN, NAN, NAN, NAN};
             double gf = NAN;
-            nt_status rc = bench_train(&train, B, runs, 1, true, &tn);
-            if (rc == NT_OK && !no_gemm) rc = bench_gemm(train.n, B, runs, &tg, &gf);
+            nt_status rc = bench_train(&train, B, shards, runs, 1, true, &tn);
+            if (rc == NT_OK && !no_gemm) rc = bench_gemm(train.n, B, shards, runs, &tg, &gf);
             if (rc != NT_OK) {
                 fprintf(stderr, "bench_epoch: batch %d: %s\n", B, nt_last_error());
                 status = 1;
@@ -440,13 +469,14 @@ int main(int argc, char **argv)
             }
             double ratio = tn.median / tg.median, share = 1.0 - tg.median / tn.median;
             printf("%7d %6d %6ld %10.3f %10.3f %7.2f %8.1f%% %8.1f %9.3f %9.3f\n",
-                   openblas_get_num_threads(), B, steps, tn.median, tg.median, ratio,
+                   T, B, steps, tn.median, tg.median, ratio,
                    100 * share, gf, tn.cpu, tg.cpu);
             fflush(stdout);
             if (out)
-                fprintf(out, "%s,%s,%d,%d,%ld,%.4f,%.4f,%.4f,%.4f,%.4f,%.3f,%.3f,%.2f,%.0f,"
+                fprintf(out, "%s,%s,%s,%d,%d,%d,%ld,%.4f,%.4f,%.4f,%.4f,%.4f,%.3f,%.3f,%.2f,%.0f,"
                              "%.4f,%.4f\n",
-                        ct ? ct : "unset", core, openblas_get_num_threads(), B, steps,
+                        ct ? ct : "unset", core, sharded ? "shards" : "blas", T,
+                        openblas_get_num_threads(), B, steps,
                         tn.median, tn.min, tn.max, tg.median, tg.min, ratio, share, gf,
                         (double)train.n / tn.median, tn.cpu, tg.cpu);
         }

@@ -47,7 +47,7 @@ def epoch_section(work, run):
         return "## Epoch time\n\n(not measured)\n"
     body = []
     for r in ep:
-        body.append([f"{r['corename']} ({r['coretype']})", r["blas_threads"], r["batch"],
+        body.append([f"{r['corename']} ({r['coretype']})", how(r), r["batch"],
                      r["steps"], f"{float(r['nntune_s']):.3f} [{float(r['nntune_min_s']):.3f}-{float(r['nntune_max_s']):.3f}]",
                      f"{float(r['gemm_s']):.3f}", f"**{float(r['ratio']):.2f}**",
                      f"{100 * float(r['non_gemm_share']):.0f}%", f"{float(r['gemm_gflops']):.0f}",
@@ -58,23 +58,40 @@ def epoch_section(work, run):
             "dropout 0.2, Adam, no validation. **nntune** is a full epoch through",
             "`nt_train`; **GEMM-only** repeats just the `cblas_sgemm` calls of the",
             "same epoch (same shapes, order, alpha and beta) on preallocated buffers,",
-            "with the same BLAS threads. Median of the timed runs after a warm-up",
-            "(min-max in brackets); ratio = nntune / GEMM-only.",
+            "with the same threads. Two threads are used two ways: **BLAS** (one pass",
+            "per batch, OpenBLAS splitting each GEMM over 2 threads) and **shards**",
+            "(`nntune train`'s default and the refit's: each batch cut into 2 row",
+            "blocks, each trained on its own thread with one BLAS thread, gradients",
+            "summed; the GEMM-only side then replays each block's GEMMs on its own",
+            "thread too). Median of the timed runs after a warm-up (min-max in",
+            "brackets); ratio = nntune / GEMM-only.",
             "",
-            table(["OpenBLAS core (OPENBLAS_CORETYPE)", "BLAS threads", "batch", "steps",
+            table(["OpenBLAS core (OPENBLAS_CORETYPE)", "threads", "batch", "steps",
                    "nntune s/epoch", "GEMM-only s/epoch", "ratio", "non-GEMM share",
                    "GEMM GFLOP/s", "nntune images/s", "nntune CPU s"], body)]
     if run.get("job1"):
-        t2 = next((float(r["nntune_s"]) for r in ep if r["coretype"] == run.get("coretype")
-                   and r["blas_threads"] == "2" and r["batch"] == "128"), None)
+        def two(parallel):
+            return next((float(r["nntune_s"]) for r in ep if r["coretype"] == run.get("coretype")
+                         and r["threads"] == "2" and r["parallel"] == parallel
+                         and r["batch"] == "128"), None)
+        t2, s2 = two("blas"), two("shards")
         m = max(float(run["job1"]), float(run["job2"]))
         if t2:
             text += ["",
                      f"**Jobs or threads** (batch 128): two single-thread processes at once took "
                      f"{run['job1']} s and {run['job2']} s per epoch, {2 / m:.2f} epochs/s together, "
-                     f"against {1 / t2:.2f} epochs/s for one process with 2 BLAS threads. This is why "
-                     "`nntune tune` trains folds in parallel, one BLAS thread each."]
+                     f"against {1 / t2:.2f} epochs/s for one process with 2 BLAS threads"
+                     + (f" and {1 / s2:.2f} with 2 shards" if s2 else "") + ". This is why "
+                     "`nntune tune` trains folds in parallel, one BLAS thread each, and a single "
+                     "training (`nntune train`, the refit) uses shards."]
     return "\n".join(text) + "\n"
+
+
+def how(r):
+    """How a row used its threads: "1", "2 BLAS", "2 shards"."""
+    if r["threads"] == "1":
+        return "1"
+    return f"{r['threads']} {'shards' if r['parallel'] == 'shards' else 'BLAS'}"
 
 
 def nntune_best_epoch(ep, batch, coretype):
@@ -98,7 +115,7 @@ def torch_section(work, run):
         best = min(theirs, key=lambda r: float(r["seconds_median"]))
         one = next((r for r in theirs if r["torch_threads"] == "1" and r["blas_threads"] == "1"), None)
         o = float(ours["nntune_s"])
-        body.append([batch, f"{o:.3f} ({ours['blas_threads']} thread{'s' if ours['blas_threads'] != '1' else ''})",
+        body.append([batch, f"{o:.3f} ({how(ours) if ours['threads'] != '1' else '1 thread'})",
                      f"{float(best['seconds_median']):.3f} (torch {best['torch_threads']}, BLAS {best['blas_threads']})",
                      f"{float(one['seconds_median']):.3f}" if one else "-",
                      f"**{float(best['seconds_median']) / o:.2f}x**"])
@@ -109,8 +126,8 @@ def torch_section(work, run):
             "preloaded tensors, a fresh permutation per epoch, `zero_grad(set_to_none=True)`, "
             "`torch.optim.Adam`. PyTorch runs at every combination of its intra-op threads "
             "(1, 2) and its BLAS/OpenMP threads (1, 2), each in a fresh process, and its "
-            "best setting per batch size is the one compared; nntune's best of 1 and 2 BLAS "
-            "threads likewise. Same OPENBLAS_CORETYPE for both. "
+            "best setting per batch size is the one compared; nntune's best of 1 thread, 2 BLAS "
+            "threads and 2 shards likewise. Same OPENBLAS_CORETYPE for both. "
             "Speed-up = PyTorch's best / nntune's best.",
             "",
             table(["batch", "nntune s/epoch (best)", "PyTorch s/epoch (best setting)",
@@ -224,7 +241,7 @@ def main():
             f"- OpenBLAS: {inf.get('openblas config', '?')}",
             f"- OpenBLAS core in use: {inf.get('openblas core', '?')} "
             f"(OPENBLAS_CORETYPE={inf.get('OPENBLAS_CORETYPE', '?')})",
-            f"- threads: nntune's BLAS threads per row (openblas_set_num_threads); "
+            f"- threads: nntune's per row, as BLAS threads (openblas_set_num_threads) or shards; "
             f"OPENBLAS_NUM_THREADS={inf.get('OPENBLAS_NUM_THREADS', '?')}; peers as each table says",
             f"- compiler: {run.get('compiler', '?')}, -O2 -march=native -fno-math-errno",
             f"- CPUs {run.get('idle_pct', '?')}% idle just before the runs; load average "

@@ -90,12 +90,15 @@ rm -f "$CSV"
 
 echo "== 1. epoch time, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} (as the environment sets it)"
 ./build/bench_epoch --batches 32,64,128,512 --threads 1,2 --runs "$RUNS" --csv "$CSV"
+./build/bench_epoch --batches 32,64,128,512 --threads 2 --parallel shards --runs "$RUNS" --csv "$CSV"
 
 echo "== epoch time with AVX-512 kernels: OPENBLAS_CORETYPE=SkylakeX"
 OPENBLAS_CORETYPE=SkylakeX ./build/bench_epoch --batches 128 --threads 1,2 --runs "$RUNS" --csv "$CSV"
+OPENBLAS_CORETYPE=SkylakeX ./build/bench_epoch --batches 128 --threads 2 --parallel shards --runs "$RUNS" --csv "$CSV"
 
 echo "== epoch time with the core OpenBLAS detects itself (OPENBLAS_CORETYPE unset)"
 env -u OPENBLAS_CORETYPE ./build/bench_epoch --batches 128 --threads 1,2 --runs "$RUNS" --csv "$CSV"
+env -u OPENBLAS_CORETYPE ./build/bench_epoch --batches 128 --threads 2 --parallel shards --runs "$RUNS" --csv "$CSV"
 
 echo "== two single-thread jobs at once (how --jobs 2 uses the cores)"
 ./build/bench_epoch --no-gemm --batches 128 --threads 1 --runs "$RUNS" > "$WORK/job1.txt" &

@@ -86,7 +86,7 @@ Test(dense, backward_matches_finite_differences_for_dx_dW_and_db)
     fill_normal(W, sizeof W / sizeof *W, &r);
     fill_normal(b, 4, &r);
     fill_normal(R, sizeof R / sizeof *R, &r);
-    nt_dense_backward(dx, dW, db, R, x, W, B, in, out);
+    nt_dense_backward(dx, dW, db, R, x, W, B, in, out, true);
     for (int i = 0; i < B * in; i++) {
         double n = fd(&x[i], x, W, b, R, y, B, in, out);
         cr_assert(rel_err(dx[i], n, 1e-2) < 1e-2, "dx[%d] = %.6g, finite difference %.6g",
@@ -114,10 +114,10 @@ Test(dense, backward_accumulates_into_dW_and_db_and_overwrites_dx)
     fill_normal(x, 15, &r);
     fill_normal(W, 10, &r);
     fill_normal(dy, 6, &r);
-    nt_dense_backward(dx1, dW1, db1, dy, x, W, B, in, out);
+    nt_dense_backward(dx1, dW1, db1, dy, x, W, B, in, out, true);
     for (int i = 0; i < 15; i++) dx2[i] = 1e6f;  // garbage must be overwritten
-    nt_dense_backward(dx2, dW2, db2, dy, x, W, B, in, out);
-    nt_dense_backward(dx2, dW2, db2, dy, x, W, B, in, out);
+    nt_dense_backward(dx2, dW2, db2, dy, x, W, B, in, out, true);
+    nt_dense_backward(dx2, dW2, db2, dy, x, W, B, in, out, true);
     for (int i = 0; i < 10; i++)
         cr_assert(fabsf(dW2[i] - 2 * dW1[i]) <= 1e-5f * fabsf(dW1[i]) + 1e-6f,
                   "dW[%d] after two calls = %g, want twice %g", i, (double)dW2[i], (double)dW1[i]);
@@ -139,8 +139,28 @@ Test(dense, backward_with_null_dx_and_db_still_gives_dW)
     const float x[2] = {1.0f, 2.0f}, W[2] = {0.5f, -1.0f}, dy[1] = {3.0f};
     float dW[2] = {0};
     // B=1, in=2, out=1: dW = dy^T x = 3 * [1, 2]
-    nt_dense_backward(NULL, dW, NULL, dy, x, W, 1, 2, 1);
+    nt_dense_backward(NULL, dW, NULL, dy, x, W, 1, 2, 1, true);
     cr_assert(dW[0] == 3.0f && dW[1] == 6.0f, "dW = [%g, %g], want [3, 6]", (double)dW[0], (double)dW[1]);
+}
+
+Test(dense, backward_without_accumulate_overwrites_dW_and_db)
+{
+    const int B = 3, in = 5, out = 2;
+    nt_rng r;
+    nt_rng_seed(&r, 14);
+    float x[15], W[10], dy[6], dW1[10] = {0}, db1[2] = {0}, dW2[10], db2[2], dx[15];
+    fill_normal(x, 15, &r);
+    fill_normal(W, 10, &r);
+    fill_normal(dy, 6, &r);
+    nt_dense_backward(dx, dW1, db1, dy, x, W, B, in, out, true);
+    for (int i = 0; i < 10; i++) dW2[i] = 1e6f;  // garbage must be overwritten
+    db2[0] = db2[1] = -1e6f;
+    nt_dense_backward(dx, dW2, db2, dy, x, W, B, in, out, false);
+    for (int i = 0; i < 10; i++)
+        cr_assert(dW2[i] == dW1[i], "dW[%d] = %g, want %g (overwritten, not added to)",
+                  i, (double)dW2[i], (double)dW1[i]);
+    for (int i = 0; i < 2; i++)
+        cr_assert(db2[i] == db1[i], "db[%d] = %g, want %g", i, (double)db2[i], (double)db1[i]);
 }
 
 Test(dense, bias_forward_adds_b_to_every_row)

@@ -586,9 +586,9 @@ Test(train, check_refuses_impossible_settings)
     struct {
         const char *what, *word;
         nt_train_config cfg;
-    } bad[9];
+    } bad[11];
     int n = 0;
-    for (int i = 0; i < 9; i++) bad[i].cfg = ok;
+    for (int i = 0; i < 11; i++) bad[i].cfg = ok;
     bad[n].what = "epochs 0", bad[n].word = "epochs", bad[n++].cfg.epochs = 0;
     bad[n].what = "batch 0", bad[n].word = "batch", bad[n++].cfg.batch = 0;
     bad[n].what = "batch 65 > max_batch 64", bad[n].word = "batch", bad[n++].cfg.batch = 65;
@@ -602,6 +602,8 @@ Test(train, check_refuses_impossible_settings)
     bad[n].cfg.opt.momentum = 1.5f;
     bad[n].what = "momentum 1.5", bad[n++].word = "momentum";
     bad[n].what = "patience -1", bad[n].word = "patience", bad[n++].cfg.patience = -1;
+    bad[n].what = "shards -1", bad[n].word = "shards", bad[n++].cfg.shards = -1;
+    bad[n].what = "shards 65", bad[n].word = "shards", bad[n++].cfg.shards = 65;
     for (int i = 0; i < n; i++) {
         nt_clear_error();
         nt_status rc = nt_train_check(&bad[i].cfg, &net);

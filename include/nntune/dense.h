@@ -5,6 +5,8 @@
 #ifndef NNTUNE_DENSE_H
 #define NNTUNE_DENSE_H
 
+#include <stdbool.h>
+
 /* y = x W^T + b. b may be NULL (no bias: net.c adds it fused with the
  * activation). y must not overlap x, W or b. */
 void nt_dense_forward(float *y /*(B,out)*/, const float *x /*(B,in)*/,
@@ -12,13 +14,14 @@ void nt_dense_forward(float *y /*(B,out)*/, const float *x /*(B,in)*/,
                       int B, int in, int out);
 
 /* Backward of y = x W^T + b given dy = dL/dy:
- *   dW += dy^T x,  db += sum over rows of dy  (both accumulate: clear first)
- *   dx  = dy W     (overwritten; skipped when dx is NULL, e.g. the first layer)
+ *   dW (+)= dy^T x,  db (+)= sum over rows of dy  (accumulate true: added to
+ *                   what is there; false: overwritten, no clearing needed)
+ *   dx  = dy W      (overwritten; skipped when dx is NULL, e.g. the first layer)
  * db may be NULL (no bias). dx must not overlap the other buffers. */
 void nt_dense_backward(float *dx /*(B,in) or NULL*/, float *dW /*(out,in)*/,
                        float *db /*(out) or NULL*/, const float *dy /*(B,out)*/,
                        const float *x /*(B,in)*/, const float *W /*(out,in)*/,
-                       int B, int in, int out);
+                       int B, int in, int out, bool accumulate);
 
 /* y[r, :] += b for every row r, without an activation. */
 void nt_bias_forward(float *y /*(B,n)*/, const float *b /*(n)*/, int B, int n);

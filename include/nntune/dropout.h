@@ -20,6 +20,14 @@
 void nt_dropout_forward(float *y /*(n)*/, uint8_t *mask /*(n)*/,
                         const float *x /*(n)*/, size_t n, float p, nt_rng *rng);
 
+/* The same with the stream's seed given, for values first .. first+n-1 of
+ * it: nt_dropout_forward is this with seed = nt_rng_u64(rng), first = 0.
+ * A block of rows starting at element `first` of a batch draws exactly the
+ * part of the mask the whole batch would (data-parallel training). */
+void nt_dropout_forward_at(float *y /*(n)*/, uint8_t *mask /*(n)*/,
+                           const float *x /*(n)*/, size_t n, float p,
+                           uint64_t seed, size_t first);
+
 /* dx = dy * mask / (1-p). */
 void nt_dropout_backward(float *dx /*(n)*/, const float *dy /*(n)*/,
                          const uint8_t *mask /*(n)*/, size_t n, float p);

@@ -26,4 +26,9 @@ float nt_softmax_ce_forward(float *probs /*(B,C)*/, const float *logits /*(B,C)*
 void nt_softmax_ce_backward(float *dlogits /*(B,C)*/, const float *probs /*(B,C)*/,
                             const int32_t *y /*(B)*/, int B, int C);
 
+/* The same for B rows of a batch of n_mean >= B rows whose mean loss is
+ * differentiated: dlogits = (probs - onehot(y)) / n_mean. */
+void nt_softmax_ce_backward_of(float *dlogits /*(B,C)*/, const float *probs /*(B,C)*/,
+                               const int32_t *y /*(B)*/, int B, int C, int n_mean);
+
 #endif

@@ -41,7 +41,9 @@ typedef struct {
     int n_layers;                     /* n_hidden + 1 */
     nt_layer layer[NT_MAX_HIDDEN + 1];
     size_t n_params;
-    float *params;                    /* (n_params) owned */
+    float *params;                    /* (n_params) owned, or borrowed by a
+                                         replica (shares_params) */
+    bool shares_params;
     float *grads;                     /* (n_params) owned, same layout */
     int max_batch;
     /* workspace, sized for max_batch rows; see net.c for the shapes */
@@ -60,7 +62,13 @@ nt_status nt_arch_check(const nt_arch *a);
 /* Build a network and initialize its weights from rng. max_batch >= 1. */
 nt_status nt_net_init(const nt_arch *a, int max_batch, nt_rng *rng, nt_net *out);
 
-/* Free everything; safe on a zeroed or freed net. */
+/* A replica of src for data-parallel training: the same architecture and
+ * max_batch, src's parameters borrowed (so it always sees src's current
+ * weights), and its own gradients and workspace. Free it before src. */
+nt_status nt_net_init_replica(const nt_net *src, nt_net *out);
+
+/* Free everything (a replica's borrowed parameters excepted); safe on a
+ * zeroed or freed net. */
 void nt_net_free(nt_net *net);
 
 /* Forward pass of B <= max_batch rows. x is (B, n_in), borrowed until the
@@ -70,12 +78,31 @@ void nt_net_free(nt_net *net);
 const float *nt_net_forward(nt_net *net, const float *x, int B, bool train,
                             nt_rng *rng);
 
+/* The dropout draws of one training forward pass: a seed per hidden layer,
+ * taken from rng in layer order. Returns false (and draws nothing) when
+ * there is no dropout to draw: train false or dropout 0. */
+bool nt_net_dropout_seeds(const nt_net *net, bool train, nt_rng *rng,
+                          uint64_t seeds[NT_MAX_HIDDEN]);
+
+/* Forward pass of B rows that start at row row0 of a batch, with that
+ * batch's dropout seeds (NULL: no dropout). The rows get exactly the masks
+ * they would get in a forward pass of the whole batch: nt_net_forward(train)
+ * is nt_net_dropout_seeds and this with row0 = 0. */
+const float *nt_net_forward_rows(nt_net *net, const float *x, int B,
+                                 const uint64_t *seeds, size_t row0);
+
 /* Mean cross-entropy of the last forward's probabilities against labels y
  * (B), and backward pass: overwrites net->grads with the gradient of
  * (mean loss + l2/2 * sum of squared weights, biases excluded).
  * Returns the mean cross-entropy (without the L2 term); NaN or Inf if the
  * forward pass produced non-finite values. */
 float nt_net_backward(nt_net *net, const int32_t *y, int B, float l2);
+
+/* The same for B rows of a batch of n_mean rows: grads = the gradient of
+ * (the sum of these rows' cross-entropies / n_mean + l2/2 * |W|^2), so the
+ * blocks' grads sum to the whole batch's (give l2 to one block only).
+ * Returns the mean cross-entropy of these B rows. */
+float nt_net_backward_rows(nt_net *net, const int32_t *y, int B, int n_mean, float l2);
 
 /* Copy parameters from src to dst; both must have the same architecture. */
 void nt_net_copy_params(nt_net *dst, const nt_net *src);

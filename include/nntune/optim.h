@@ -38,7 +38,13 @@ void nt_optim_free(nt_optim *o);
 void nt_optim_reset(nt_optim *o);
 /* One update of params (n) from grads (n) at learning rate lr. */
 void nt_optim_step(nt_optim *o, float *params, const float *grads, float lr);
-
+/* The same step in pieces: nt_optim_next starts step t+1, and
+ * nt_optim_update applies it to elements lo..hi-1. Every element is updated
+ * on its own, so the pieces may run on different threads at once (nt_train
+ * does, with shards) and give exactly what nt_optim_step gives. */
+void nt_optim_next(nt_optim *o);
+void nt_optim_update(nt_optim *o, float *params, const float *grads, float lr,
+                     size_t lo, size_t hi);
 const char *nt_opt_name(nt_opt_kind k);   /* "sgd", "adam" */
 int nt_opt_parse(const char *s);          /* -1 if unknown */
 

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "progress.h"
 #include "nntune/model.h"
+#include "nntune/shards.h"
 #include "nntune/split.h"
 
 /* Options every data command shares. */
@@ -30,7 +31,10 @@ static const char COMMON_HELP[] =
     "                     CSV file (label first)                   [mnist]\n"
     "  --test-data FILE   test CSV for a CSV --data     [the 'test' twin]\n"
     "  --seed N           seed for initialization, shuffles, dropout  [1]\n"
-    "  --threads N        BLAS threads (0: OpenBLAS's default)       [0]\n"
+    "  --threads N        threads (0: one per core). train cuts every\n"
+    "                     batch into N row blocks trained at once, one\n"
+    "                     per thread, so its result depends on N; eval\n"
+    "                     and lr-find give N threads to BLAS          [0]\n"
     "  --json             print a JSON summary on stdout (progress goes\n"
     "                     to stderr)\n"
     "  --quiet            no per-epoch lines\n"
@@ -50,7 +54,7 @@ static int common_option(const char *cmd, int code, const char *arg, common_opts
     case C_DATA: c->data = arg; return 1;
     case C_TEST_DATA: c->test_data = arg; return 1;
     case C_SEED: return cli_u64(cmd, "seed", arg, &c->seed) ? 1 : -1;
-    case C_THREADS: return cli_int(cmd, "threads", arg, 0, 1024, &c->threads) ? 1 : -1;
+    case C_THREADS: return cli_int(cmd, "threads", arg, 0, NT_MAX_SHARDS, &c->threads) ? 1 : -1;
     case C_JSON: c->json = true; return 1;
     case C_QUIET: c->quiet = true; return 1;
     }
@@ -190,6 +194,9 @@ int cmd_train(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     cli_set_threads(co.threads);
+    // every core trains its own row block of each batch (shards.h)
+    int threads = cli_blas_threads();
+    mo.cfg.shards = threads < NT_MAX_SHARDS ? threads : NT_MAX_SHARDS;
     FILE *out = co.json ? stderr : stdout;
 
     char name[256], default_save[600];
@@ -228,11 +235,11 @@ int cmd_train(int argc, char **argv)
         fprintf(out, "training %d", mo.arch.n_in);
         for (int i = 0; i < mo.arch.n_hidden; i++) fprintf(out, "-%d", mo.arch.hidden[i]);
         fprintf(out, "-%d %s (dropout %.2g, %zu weights) on %s: %zu train, %zu "
-                "validation, %zu test; %s lr %.3g, %s schedule, batch %d\n",
+                "validation, %zu test; %s lr %.3g, %s schedule, batch %d, %d thread%s\n",
                 mo.arch.n_out, nt_act_name(mo.arch.act), (double)mo.arch.dropout,
                 net.n_params, train.source, tv.n, vv.n, test.n,
                 nt_opt_name(mo.cfg.opt.kind), mo.cfg.lr, nt_sched_name(mo.cfg.schedule),
-                mo.cfg.batch);
+                mo.cfg.batch, mo.cfg.shards, mo.cfg.shards == 1 ? "" : "s");
     }
     epoch_printer ep = {out, mo.cfg.epochs, term_use_color(out),
                         term_line_start(out, !co.quiet), -1, 0};

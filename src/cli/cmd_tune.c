@@ -569,6 +569,9 @@ static int refit_and_test(const tune_opts *o, const nt_space *space, const nt_cv
     cfg.stop = &stop_requested;
     nt_hparams_apply(space, &best->values, &arch, &cfg);
     cfg.epochs = nt_cv_refit_epochs(best);
+    // one network and every core: each batch in row blocks, one per core
+    // (shards.h), which beats one pass on BLAS's threads at these sizes
+    cfg.shards = cli_blas_threads();
     nt_net net = {0};
     nt_history hist = {0};
     nt_metrics m = {0};
@@ -1004,7 +1007,7 @@ int cmd_tune(int argc, char **argv)
     if (!fn && !stop_requested) {
         char model_path[1200];
         snprintf(model_path, sizeof model_path, "%s/model.nnt", dir);
-        cli_set_threads(blas_threads); // one network: all of BLAS's threads
+        cli_set_threads(blas_threads); // one network: all the threads again
         rc = refit_and_test(&o, &space, &cv, best, &train, &test, model_path, out, summary);
         if (rc != EXIT_OK) goto done;
         if (!o.quiet) fprintf(out, "\nmodel saved to %s\n", model_path);

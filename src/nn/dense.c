@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <stddef.h>
+#include <string.h>
 #include <cblas.h>
 
 void nt_bias_forward(float *restrict y, const float *restrict b, int B, int n)
@@ -24,10 +25,12 @@ void nt_dense_forward(float *y, const float *x, const float *W, const float *b,
     if (b) nt_bias_forward(y, b, B, out);
 }
 
-// db (out) += column sums of dy (B, out); row by row so the inner loop is
+// db (out) (+)= column sums of dy (B, out); row by row so the inner loop is
 // contiguous and vectorizes
-static void bias_backward(float *restrict db, const float *restrict dy, int B, int out)
+static void bias_backward(float *restrict db, const float *restrict dy, int B, int out,
+                          bool accumulate)
 {
+    if (!accumulate) memset(db, 0, (size_t)out * sizeof *db);
     for (int r = 0; r < B; r++) {
         const float *restrict dyr = dy + (size_t)r * out;
         #pragma omp simd
@@ -36,13 +39,15 @@ static void bias_backward(float *restrict db, const float *restrict dy, int B, i
 }
 
 void nt_dense_backward(float *dx, float *dW, float *db, const float *dy,
-                       const float *x, const float *W, int B, int in, int out)
+                       const float *x, const float *W, int B, int in, int out,
+                       bool accumulate)
 {
     assert(dW && dy && x && W && B >= 1 && in >= 1 && out >= 1);
-    // dW (out, in) += dy^T (out, B) x (B, in)
+    // dW (out, in) (+)= dy^T (out, B) x (B, in); beta 0 overwrites, so
+    // nobody has to clear dW first
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B,
-                1.0f, dy, out, x, in, 1.0f, dW, in);
-    if (db) bias_backward(db, dy, B, out);
+                1.0f, dy, out, x, in, accumulate ? 1.0f : 0.0f, dW, in);
+    if (db) bias_backward(db, dy, B, out, accumulate);
     // dx (B, in) = dy (B, out) W (out, in)
     if (dx)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out,

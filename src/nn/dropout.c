@@ -12,17 +12,18 @@ static inline uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-// One draw from rng seeds a splitmix64 stream, and value i of the mask
-// comes from element i of that stream: keep when it is below (1-p) * 2^64.
-// Element i is a pure function of (seed, i), so the loop vectorizes, where
-// one nt_rng_u64() call per value would cost more than the layer's GEMM.
-static void draw_mask(uint8_t *restrict mask, size_t n, float p, nt_rng *rng)
+// A seed starts a splitmix64 stream, and value i of the mask comes from
+// element i of that stream: keep when it is below (1-p) * 2^64. Element i
+// is a pure function of (seed, i), so the loop vectorizes (one nt_rng_u64()
+// call per value would cost more than the layer's GEMM), and a block of rows
+// can draw its part of a batch's mask on its own (first = its offset).
+static void draw_mask(uint8_t *restrict mask, size_t n, float p, uint64_t seed,
+                      size_t first)
 {
     const uint64_t keep = (uint64_t)((1.0 - (double)p) * 0x1p64);  // p > 0: < 2^64
-    const uint64_t seed = nt_rng_u64(rng);
     #pragma omp simd
     for (size_t i = 0; i < n; i++)
-        mask[i] = mix64(seed + (i + 1) * 0x9e3779b97f4a7c15ULL) < keep;
+        mask[i] = mix64(seed + (first + i + 1) * 0x9e3779b97f4a7c15ULL) < keep;
 }
 
 void nt_dropout_forward(float *y, uint8_t *mask, const float *x, size_t n,
@@ -33,8 +34,20 @@ void nt_dropout_forward(float *y, uint8_t *mask, const float *x, size_t n,
         if (y != x) memmove(y, x, n * sizeof *y);
         return;
     }
-    assert(mask && rng);
-    draw_mask(mask, n, p, rng);
+    assert(rng);
+    nt_dropout_forward_at(y, mask, x, n, p, nt_rng_u64(rng), 0);
+}
+
+void nt_dropout_forward_at(float *y, uint8_t *mask, const float *x, size_t n,
+                           float p, uint64_t seed, size_t first)
+{
+    assert(p >= 0.0f && p < 1.0f);
+    if (p == 0.0f) {
+        if (y != x) memmove(y, x, n * sizeof *y);
+        return;
+    }
+    assert(mask);
+    draw_mask(mask, n, p, seed, first);
     const float scale = 1.0f / (1.0f - p);
     // a multiply, not a select: a dropped NaN stays NaN (0 * NaN)
     #pragma omp simd

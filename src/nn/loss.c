@@ -70,8 +70,14 @@ float nt_softmax_ce_forward(float *probs, const float *logits, const int32_t *y,
 void nt_softmax_ce_backward(float *dlogits, const float *probs, const int32_t *y,
                             int B, int C)
 {
-    assert(dlogits && probs && y && B >= 1 && C >= 1);
-    const float inv = 1.0f / (float)B;
+    nt_softmax_ce_backward_of(dlogits, probs, y, B, C, B);
+}
+
+void nt_softmax_ce_backward_of(float *dlogits, const float *probs, const int32_t *y,
+                               int B, int C, int n_mean)
+{
+    assert(dlogits && probs && y && B >= 1 && C >= 1 && n_mean >= B);
+    const float inv = 1.0f / (float)n_mean;
     for (int r = 0; r < B; r++) {
         float *d = dlogits + (size_t)r * C;
         const float *p = probs + (size_t)r * C;

@@ -72,7 +72,7 @@ size_t nt_arch_n_params(const nt_arch *a)
 void nt_net_free(nt_net *net)
 {
     if (!net) return;
-    nt_free(net->params);
+    if (!net->shares_params) nt_free(net->params);
     nt_free(net->grads);
     for (int i = 0; i < NT_MAX_HIDDEN + 2; i++) nt_free(net->act[i]);
     for (int i = 0; i < NT_MAX_HIDDEN; i++) nt_free(net->mask[i]);
@@ -156,6 +156,29 @@ nt_status nt_net_init(const nt_arch *a, int max_batch, nt_rng *rng, nt_net *out)
     return NT_OK;
 }
 
+nt_status nt_net_init_replica(const nt_net *src, nt_net *out)
+{
+    assert(src && src->params && out);
+    memset(out, 0, sizeof *out);
+    nt_net n = {0};
+    n.arch = src->arch;
+    n.n_layers = src->n_layers;
+    memcpy(n.layer, src->layer, sizeof n.layer);
+    n.n_params = src->n_params;
+    n.max_batch = src->max_batch;
+    n.params = src->params;
+    n.shares_params = true;
+    n.grads = nt_alloc(n.n_params * sizeof(float));
+    nt_status rc = n.grads ? alloc_workspace(&n) : NT_ERR_NOMEM;
+    if (rc != NT_OK) {
+        nt_errorf("net: out of memory for a replica's workspace, max_batch %d", n.max_batch);
+        nt_net_free(&n);
+        return rc;
+    }
+    *out = n;
+    return NT_OK;
+}
+
 static float *logits_of(const nt_net *net)
 {
     return net->act[net->n_layers] + (size_t)net->max_batch * net->arch.n_out;
@@ -166,13 +189,29 @@ static uint8_t *drawn_flag(const nt_net *net)
     return net->mask[0] + (size_t)net->max_batch * net->layer[0].out;
 }
 
+bool nt_net_dropout_seeds(const nt_net *net, bool train, nt_rng *rng,
+                          uint64_t seeds[NT_MAX_HIDDEN])
+{
+    if (!train || net->arch.dropout <= 0.0f) return false;
+    assert(rng);
+    for (int l = 0; l < net->arch.n_hidden; l++) seeds[l] = nt_rng_u64(rng);
+    return true;
+}
+
 const float *nt_net_forward(nt_net *net, const float *x, int B, bool train,
                             nt_rng *rng)
 {
+    uint64_t seeds[NT_MAX_HIDDEN];
+    bool drop = nt_net_dropout_seeds(net, train, rng, seeds);
+    return nt_net_forward_rows(net, x, B, drop ? seeds : NULL, 0);
+}
+
+const float *nt_net_forward_rows(nt_net *net, const float *x, int B,
+                                 const uint64_t *seeds, size_t row0)
+{
     assert(net && net->params && x && B >= 1 && B <= net->max_batch);
     const nt_arch *a = &net->arch;
-    const bool drop = train && a->dropout > 0.0f;
-    assert(!drop || rng);
+    const bool drop = seeds && a->dropout > 0.0f;
     net->input = x;
     net->last_batch = B;
     const float *in = x;
@@ -182,7 +221,8 @@ const float *nt_net_forward(nt_net *net, const float *x, int B, bool train,
         nt_dense_forward(y, in, net->params + ly->w, NULL, B, ly->in, ly->out);
         nt_bias_act_forward(y, net->params + ly->b, B, ly->out, a->act);
         if (drop)
-            nt_dropout_forward(y, net->mask[l], y, (size_t)B * ly->out, a->dropout, rng);
+            nt_dropout_forward_at(y, net->mask[l], y, (size_t)B * ly->out, a->dropout,
+                                  seeds[l], row0 * (size_t)ly->out);
         in = y;
     }
     if (a->n_hidden > 0 && a->dropout > 0.0f) *drawn_flag(net) = drop;
@@ -194,43 +234,42 @@ const float *nt_net_forward(nt_net *net, const float *x, int B, bool train,
     return probs;
 }
 
-// grads = the L2 term (l2 * W on weights, 0 on biases), so the layer
-// backwards can simply accumulate on top of it
-static void start_grads(nt_net *net, float l2)
+// grads += the L2 term's gradient, l2 * W, on the weights (not the biases)
+static void add_l2(nt_net *net, float l2)
 {
     for (int l = 0; l < net->n_layers; l++) {
         const nt_layer *ly = &net->layer[l];
         size_t nw = (size_t)ly->out * ly->in;
         float *restrict g = net->grads + ly->w;
         const float *restrict w = net->params + ly->w;
-        if (l2 != 0.0f) {
-            #pragma omp simd
-            for (size_t i = 0; i < nw; i++) g[i] = l2 * w[i];
-        } else {
-            memset(g, 0, nw * sizeof *g);
-        }
-        memset(net->grads + ly->b, 0, (size_t)ly->out * sizeof(float));
+        #pragma omp simd
+        for (size_t i = 0; i < nw; i++) g[i] += l2 * w[i];
     }
 }
 
 float nt_net_backward(nt_net *net, const int32_t *y, int B, float l2)
 {
-    assert(net && y && net->input && B == net->last_batch);
+    return nt_net_backward_rows(net, y, B, B, l2);
+}
+
+float nt_net_backward_rows(nt_net *net, const int32_t *y, int B, int n_mean, float l2)
+{
+    assert(net && y && net->input && B == net->last_batch && n_mean >= B);
     const nt_arch *a = &net->arch;
     const int L = net->n_layers;
     const float *logits = logits_of(net), *probs = net->act[L];
     float loss = nt_ce_loss(logits, y, B, a->n_out);
 
-    start_grads(net, l2);
     float *d = net->delta[0], *dnext = net->delta[1];
-    nt_softmax_ce_backward(d, probs, y, B, a->n_out);
+    nt_softmax_ce_backward_of(d, probs, y, B, a->n_out, n_mean);
     const bool drop = a->n_hidden > 0 && a->dropout > 0.0f && *drawn_flag(net);
     for (int l = L - 1; l >= 0; l--) {
         const nt_layer *ly = &net->layer[l];
         const float *x = l == 0 ? net->input : net->act[l];
         float *dx = l == 0 ? NULL : dnext;
+        // overwriting: no step has to clear the gradients first
         nt_dense_backward(dx, net->grads + ly->w, net->grads + ly->b, d, x,
-                          net->params + ly->w, B, ly->in, ly->out);
+                          net->params + ly->w, B, ly->in, ly->out, false);
         if (l == 0) break;
         // dx is dL/d(output of hidden layer l-1): back through its dropout
         // and activation, in place
@@ -243,6 +282,7 @@ float nt_net_backward(nt_net *net, const int32_t *y, int B, float l2)
         dnext = d;
         d = dx;
     }
+    if (l2 != 0.0f) add_l2(net, l2);
     return loss;
 }
 

@@ -83,23 +83,25 @@ void nt_optim_reset(nt_optim *o)
 
 // SGD, PyTorch convention: v = mu*v + g; p -= lr*v (Nesterov: p -= lr*(g + mu*v)).
 // v starts at 0, so the first step gives v = g as PyTorch's buffer does.
-static void sgd_step(nt_optim *o, float *restrict p, const float *restrict g, float lr)
+// Both steps update elements lo..hi-1 (every element on its own, so any cut
+// into slices gives the same result).
+static void sgd_step(nt_optim *o, float *restrict p, const float *restrict g, float lr,
+                     size_t lo, size_t hi)
 {
-    const size_t n = o->n;
     const float mu = o->cfg.momentum;
     float *restrict v = o->m;
     if (!v) {
         #pragma omp simd
-        for (size_t i = 0; i < n; i++) p[i] -= lr * g[i];
+        for (size_t i = lo; i < hi; i++) p[i] -= lr * g[i];
     } else if (o->cfg.nesterov) {
         #pragma omp simd
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = lo; i < hi; i++) {
             v[i] = mu * v[i] + g[i];
             p[i] -= lr * (g[i] + mu * v[i]);
         }
     } else {
         #pragma omp simd
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = lo; i < hi; i++) {
             v[i] = mu * v[i] + g[i];
             p[i] -= lr * v[i];
         }
@@ -116,28 +118,38 @@ static inline void adam_one(float *p, float *m, float *v, float g, float b1,
     *p -= lr * (*m * c1) / (sqrtf(*v * c2) + eps);
 }
 
-static void adam_step(nt_optim *o, float *restrict p, const float *restrict g, float lr)
+static void adam_step(nt_optim *o, float *restrict p, const float *restrict g, float lr,
+                      size_t lo, size_t hi)
 {
-    const size_t n = o->n;
     const float b1 = o->cfg.beta1, b2 = o->cfg.beta2, eps = o->cfg.eps;
     const float c1 = (float)(1.0 / (1.0 - pow(b1, (double)o->t)));
     const float c2 = (float)(1.0 / (1.0 - pow(b2, (double)o->t)));
     float *restrict m = o->m, *restrict v = o->v;
-    // vectorizes: the build's -fno-math-errno makes sqrtf an instruction.
-    // Not split over OpenMP threads: with OpenBLAS's own threads waiting
-    // on the same 2 cores, an epoch took 2.8x as long (batch 128).
+    // vectorizes: the build's -fno-math-errno makes sqrtf an instruction
     #pragma omp simd
-    for (size_t i = 0; i < n; i++) adam_one(p + i, m + i, v + i, g[i], b1, b2, c1, c2, lr, eps);
+    for (size_t i = lo; i < hi; i++) adam_one(p + i, m + i, v + i, g[i], b1, b2, c1, c2, lr, eps);
 }
 
 void nt_optim_step(nt_optim *o, float *params, const float *grads, float lr)
 {
-    assert(o && (o->n == 0 || (params && grads)));
+    nt_optim_next(o);
+    nt_optim_update(o, params, grads, lr, 0, o->n);
+}
+
+void nt_optim_next(nt_optim *o)
+{
+    assert(o);
     o->t++;
+}
+
+void nt_optim_update(nt_optim *o, float *params, const float *grads, float lr,
+                     size_t lo, size_t hi)
+{
+    assert(o && o->t > 0 && lo <= hi && hi <= o->n && (lo == hi || (params && grads)));
     if (o->cfg.kind == NT_OPT_ADAM)
-        adam_step(o, params, grads, lr);
+        adam_step(o, params, grads, lr, lo, hi);
     else
-        sgd_step(o, params, grads, lr);
+        sgd_step(o, params, grads, lr, lo, hi);
 }
 
 static const char *const opt_names[] = {"sgd", "adam"};

@@ -6,6 +6,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cblas.h>
+#include <omp.h>
+
+#include "nntune/shards.h"
 
 nt_train_config nt_train_defaults(void)
 {
@@ -78,6 +82,10 @@ nt_status nt_train_check(const nt_train_config *cfg, const nt_net *net)
         nt_errorf("l2 must be >= 0 (got %g)", (double)cfg->l2);
         return NT_ERR_ARG;
     }
+    if (cfg->shards < 0 || cfg->shards > NT_MAX_SHARDS) {
+        nt_errorf("shards must be in 0..%d (got %d)", NT_MAX_SHARDS, cfg->shards);
+        return NT_ERR_ARG;
+    }
     if (cfg->patience < 0) {
         nt_errorf("patience must be >= 0 (got %d)", cfg->patience);
         return NT_ERR_ARG;
@@ -96,6 +104,7 @@ typedef struct {
     float *xb;         /* (batch, d) gathered inputs */
     int32_t *yb;       /* (batch) gathered labels */
     float *best;       /* (n_params) best weights so far */
+    nt_shards shards;  /* the net itself when cfg->shards <= 1 */
     nt_optim opt;
     nt_metrics val;
 } train_buffers;
@@ -106,11 +115,12 @@ static void buffers_free(train_buffers *b)
     nt_free(b->xb);
     nt_free(b->yb);
     nt_free(b->best);
+    nt_shards_free(&b->shards);
     nt_optim_free(&b->opt);
     nt_metrics_free(&b->val);
 }
 
-static nt_status buffers_init(train_buffers *b, const nt_net *net,
+static nt_status buffers_init(train_buffers *b, nt_net *net,
                               const nt_train_config *cfg, const nt_view *train)
 {
     memset(b, 0, sizeof *b);
@@ -125,7 +135,57 @@ static nt_status buffers_init(train_buffers *b, const nt_net *net,
     }
     nt_status rc = nt_optim_init(&cfg->opt, net->n_params, &b->opt);
     if (rc == NT_OK) rc = nt_metrics_init(net->arch.n_out, &b->val);
+    if (rc == NT_OK) rc = nt_shards_init(&b->shards, net, cfg->shards > 1 ? cfg->shards : 1);
     return rc;
+}
+
+// Parameters updated a chunk at a time after the sum of the shards'
+// gradients, so the optimizer reads the sum while it is still in cache
+#define UPDATE_CHUNK 4096
+
+// One step with shards, in one parallel region: each thread gathers and
+// trains its blocks of rows, then, after a barrier, sums the blocks'
+// gradients and applies the optimizer on its own slice of the parameters.
+// Returns the batch's mean loss; a non-finite one leaves the weights alone
+// (the caller stops), as in the unsharded step.
+static float sharded_step(train_buffers *b, const nt_view *train, size_t start, int B,
+                          float l2, float lr, nt_rng *rng, size_t *correct)
+{
+    nt_shards *s = &b->shards;
+    uint64_t seeds[NT_MAX_HIDDEN];
+    const uint64_t *drop = nt_net_dropout_seeds(s->net, true, rng, seeds) ? seeds : NULL;
+    const int active = nt_shards_active(s, B);
+    const size_t P = s->net->n_params, d = train->ds->d;
+    nt_shard_result r[NT_MAX_SHARDS];
+    double total = 0;
+
+    #pragma omp parallel num_threads(active)
+    {
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        for (int k = t; k < active; k += T) {
+            int row0, rows;
+            nt_shard_rows(B, active, k, &row0, &rows);
+            nt_view_gather(train, b->order, start + (size_t)row0, (size_t)rows,
+                           b->xb + (size_t)row0 * d, b->yb + row0);
+            r[k] = nt_shard_pass(s, k, b->xb, b->yb, B, l2, drop);
+        }
+        #pragma omp barrier
+        #pragma omp single
+        {
+            for (int k = 0; k < active; k++) total += r[k].loss_sum;
+            if (isfinite(total)) nt_optim_next(&b->opt);
+        }  // and every thread waits here
+        for (int k = t; k < active && isfinite(total); k += T) {
+            size_t lo = P * (size_t)k / (size_t)active, hi = P * (size_t)(k + 1) / (size_t)active;
+            for (size_t c = lo; c < hi; c += UPDATE_CHUNK) {
+                size_t e = hi - c < UPDATE_CHUNK ? hi : c + UPDATE_CHUNK;
+                nt_shards_sum(s, active, c, e);
+                nt_optim_update(&b->opt, s->net->params, s->net->grads, lr, c, e);
+            }
+        }
+    }
+    for (int k = 0; k < active; k++) *correct += r[k].correct;
+    return (float)(total / B);
 }
 
 static bool all_finite(const float *p, size_t n)
@@ -174,6 +234,11 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
         return rc != NT_OK ? rc : NT_ERR_NOMEM;
     }
 
+    // with shards the cores belong to them: BLAS single-threaded inside
+    // each (the validation pass gets the caller's BLAS threads back)
+    const bool sharded = b.shards.n > 1;
+    const int blas_threads = openblas_get_num_threads();
+    if (sharded) openblas_set_num_threads(1);
     nt_schedule sched = nt_train_schedule(cfg, train->n);
     size_t n = train->n;
     for (size_t i = 0; i < n; i++) b.order[i] = i;
@@ -195,20 +260,28 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
                 break;
             }
             int B = (int)(n - start < (size_t)cfg->batch ? n - start : (size_t)cfg->batch);
-            nt_view_gather(train, b.order, start, (size_t)B, b.xb, b.yb);
-            const float *p = nt_net_forward(net, b.xb, B, true, rng);
-            float loss = nt_net_backward(net, b.yb, B, cfg->l2);
+            float loss;
+            if (sharded) {
+                lr = nt_schedule_lr(&sched, step);
+                loss = sharded_step(&b, train, start, B, cfg->l2, (float)lr, rng, &correct);
+            } else {
+                nt_view_gather(train, b.order, start, (size_t)B, b.xb, b.yb);
+                const float *p = nt_net_forward(net, b.xb, B, true, rng);
+                loss = nt_net_backward(net, b.yb, B, cfg->l2);
+                for (int i = 0; i < B; i++)
+                    correct += nt_argmax(p + (size_t)i * net->arch.n_out, net->arch.n_out) == b.yb[i];
+            }
             if (!isfinite(loss)) {
                 hist->stop = NT_STOP_DIVERGED;
                 nt_errorf("diverged at epoch %d, step %ld: loss is %g "
                           "(learning rate %.3g)", ep, step, (double)loss, lr);
                 break;
             }
-            for (int i = 0; i < B; i++)
-                correct += nt_argmax(p + (size_t)i * net->arch.n_out, net->arch.n_out) == b.yb[i];
             loss_sum += (double)loss * B;
-            lr = nt_schedule_lr(&sched, step);
-            nt_optim_step(&b.opt, net->params, net->grads, (float)lr);
+            if (!sharded) {
+                lr = nt_schedule_lr(&sched, step);
+                nt_optim_step(&b.opt, net->params, net->grads, (float)lr);
+            }
             step++;
         }
         if (hist->stop == NT_STOP_EPOCHS && !all_finite(net->params, net->n_params)) {
@@ -225,7 +298,9 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
         e->train_acc = (double)correct / (double)n;
         e->val_loss = e->val_acc = NAN;
         if (val && val->n > 0) {
+            if (sharded) openblas_set_num_threads(blas_threads);
             nt_evaluate(net, val, &b.val);
+            if (sharded) openblas_set_num_threads(1);
             e->val_loss = b.val.loss;
             e->val_acc = b.val.accuracy;
         }
@@ -263,6 +338,7 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
     bool restore = hist->stop == NT_STOP_DIVERGED ||
                    (cfg->restore_best && hist->best_epoch > 0);
     if (restore) memcpy(net->params, b.best, net->n_params * sizeof *b.best);
+    if (sharded) openblas_set_num_threads(blas_threads);
     hist->steps = step;
     hist->seconds = nt_now() - t0;
     if (hist->stop == NT_STOP_DIVERGED) rc = NT_ERR_NUMERIC;

@@ -1,0 +1,276 @@
+/* test_shards.c - data-parallel steps: a batch cut into row blocks gives the
+ * whole batch's loss, hit count, dropout masks and (to rounding) gradient;
+ * the result depends on the number of blocks only, not on how many threads
+ * run them; nt_train with shards learns and is reproducible; the
+ * optimizer's pieces give exactly its whole step. */
+#include <criterion/criterion.h>
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nntune/dropout.h"
+#include "nntune/shards.h"
+#include "nntune/train.h"
+
+static nt_arch arch2(int n_in, int h1, int h2, int n_out, float dropout)
+{
+    nt_arch a = {.n_in = n_in, .n_out = n_out, .n_hidden = 2, .act = NT_ACT_RELU,
+                 .dropout = dropout};
+    a.hidden[0] = h1;
+    a.hidden[1] = h2;
+    return a;
+}
+
+static nt_net make_net(nt_arch a, int max_batch, uint64_t seed)
+{
+    nt_rng r;
+    nt_rng_seed(&r, seed);
+    nt_net net;
+    cr_assert_eq(nt_net_init(&a, max_batch, &r, &net), NT_OK, "%s", nt_last_error());
+    return net;
+}
+
+static void fill_data(float *x, int32_t *y, int B, int d, int C, uint64_t seed)
+{
+    nt_rng r;
+    nt_rng_seed(&r, seed);
+    for (int i = 0; i < B * d; i++) x[i] = (float)nt_rng_normal(&r);
+    for (int i = 0; i < B; i++) y[i] = (int32_t)nt_rng_below(&r, (uint64_t)C);
+}
+
+Test(shards, blocks_cover_the_batch_in_order_and_block_0_is_never_empty)
+{
+    for (int B = 1; B <= 40; B++) {
+        for (int n = 1; n <= 7; n++) {
+            int next = 0;
+            for (int k = 0; k < n; k++) {
+                int row0, rows;
+                nt_shard_rows(B, n, k, &row0, &rows);
+                cr_assert_eq(row0, next, "B %d n %d block %d starts at %d, want %d", B, n, k,
+                             row0, next);
+                cr_assert(rows == B / n || rows == B / n + 1, "B %d n %d block %d has %d rows",
+                          B, n, k, rows);
+                next += rows;
+            }
+            cr_assert_eq(next, B, "B %d n %d: blocks cover %d rows", B, n, next);
+            int row0, rows;
+            nt_shard_rows(B, n < B ? n : B, 0, &row0, &rows);
+            cr_assert(rows >= 1, "B %d n %d: block 0 is empty", B, n);
+        }
+    }
+}
+
+Test(shards, a_block_of_rows_draws_its_part_of_the_whole_batchs_dropout_mask)
+{
+    enum { N = 1000 };
+    float x[N], y_whole[N], y_part[N];
+    uint8_t m_whole[N], m_part[N];
+    for (int i = 0; i < N; i++) x[i] = 1.0f + (float)i;
+    nt_dropout_forward_at(y_whole, m_whole, x, N, 0.3f, 12345, 0);
+    // the same mask drawn as three blocks at their offsets
+    const size_t cut[] = {0, 333, 334, N};
+    for (int b = 0; b < 3; b++)
+        nt_dropout_forward_at(y_part + cut[b], m_part + cut[b], x + cut[b],
+                              cut[b + 1] - cut[b], 0.3f, 12345, cut[b]);
+    cr_assert(memcmp(m_whole, m_part, N) == 0, "block masks differ from the whole mask");
+    cr_assert(memcmp(y_whole, y_part, sizeof y_whole) == 0, "block outputs differ");
+    // and the rng version is the seeded one with the rng's next draw
+    nt_rng r, r2;
+    nt_rng_seed(&r, 7);
+    r2 = r;
+    nt_dropout_forward(y_whole, m_whole, x, N, 0.3f, &r);
+    nt_dropout_forward_at(y_part, m_part, x, N, 0.3f, nt_rng_u64(&r2), 0);
+    cr_assert(memcmp(m_whole, m_part, N) == 0, "nt_dropout_forward is not _at(seed, 0)");
+}
+
+/* One step of a 12-20-16-5 net on B rows, whole and in n blocks, from the
+ * same weights and rng state: loss, hits and gradient must agree. */
+static void check_step_matches_whole(int B, int n, float dropout, float l2)
+{
+    enum { D = 12, C = 5, BMAX = 64 };
+    nt_arch a = arch2(D, 20, 16, C, dropout);
+    nt_net whole = make_net(a, BMAX, 3), cut = make_net(a, BMAX, 3);
+    float x[BMAX * D];
+    int32_t y[BMAX];
+    fill_data(x, y, B, D, C, 4);
+
+    nt_rng r1, r2;
+    nt_rng_seed(&r1, 5);
+    r2 = r1;
+    const float *p = nt_net_forward(&whole, x, B, true, &r1);
+    size_t hits_whole = 0;
+    for (int i = 0; i < B; i++) hits_whole += nt_argmax(p + (size_t)i * C, C) == y[i];
+    float loss_whole = nt_net_backward(&whole, y, B, l2);
+
+    nt_shards s;
+    cr_assert_eq(nt_shards_init(&s, &cut, n), NT_OK, "%s", nt_last_error());
+    size_t hits = 0;
+    float loss = nt_shards_step(&s, x, y, B, l2, &r2, &hits);
+    cr_assert(nt_rng_u64(&r1) == nt_rng_u64(&r2),
+              "B %d n %d: the step took a different number of draws from the rng", B, n);
+    cr_assert_eq(hits, hits_whole, "B %d n %d: %zu rows right, whole batch %zu", B, n, hits,
+                 hits_whole);
+    cr_assert(fabsf(loss - loss_whole) <= 1e-6f * fabsf(loss_whole),
+              "B %d n %d: loss %.9g, whole batch %.9g", B, n, (double)loss, (double)loss_whole);
+    double gmax = 0;
+    for (size_t i = 0; i < whole.n_params; i++)
+        if (fabs(whole.grads[i]) > gmax) gmax = fabs(whole.grads[i]);
+    cr_assert(gmax > 0, "the whole batch's gradient is zero");
+    for (size_t i = 0; i < whole.n_params; i++)
+        cr_assert(fabs(cut.grads[i] - whole.grads[i]) <= 1e-5 * gmax,
+                  "B %d n %d dropout %g l2 %g: grad[%zu] = %.9g, whole batch %.9g", B, n,
+                  (double)dropout, (double)l2, i, (double)cut.grads[i],
+                  (double)whole.grads[i]);
+    nt_shards_free(&s);
+    nt_net_free(&whole);
+    nt_net_free(&cut);
+}
+
+Test(shards, a_step_in_blocks_gives_the_whole_batchs_loss_hits_and_gradient)
+{
+    const int batches[] = {1, 2, 7, 33, 64}, counts[] = {1, 2, 3, 5};
+    for (int bi = 0; bi < 5; bi++)
+        for (int ni = 0; ni < 4; ni++) {
+            check_step_matches_whole(batches[bi], counts[ni], 0.0f, 0.0f);
+            check_step_matches_whole(batches[bi], counts[ni], 0.3f, 0.0f);
+            check_step_matches_whole(batches[bi], counts[ni], 0.3f, 1e-2f);
+        }
+}
+
+Test(shards, a_replica_sees_its_sources_weights_and_frees_only_its_own)
+{
+    nt_net net = make_net(arch2(4, 3, 3, 2, 0.0f), 8, 1);
+    nt_net rep;
+    cr_assert_eq(nt_net_init_replica(&net, &rep), NT_OK, "%s", nt_last_error());
+    cr_assert(rep.params == net.params && rep.shares_params, "the replica copied the weights");
+    cr_assert(rep.grads != net.grads && rep.act[1] != net.act[1],
+              "the replica shares gradients or workspace");
+    net.params[0] = 42.0f;
+    cr_assert(rep.params[0] == 42.0f, "the replica does not see the source's weights");
+    nt_net_free(&rep);
+    nt_net_free(&rep);  // safe twice
+    net.params[1] = 1.0f;  // still the source's to use
+    nt_net_free(&net);
+}
+
+static nt_dataset make_blobs(size_t n, size_t d, int k, uint64_t seed)
+{
+    nt_dataset ds;
+    cr_assert_eq(nt_dataset_alloc(n, d, k, &ds), NT_OK, "%s", nt_last_error());
+    nt_rng r;
+    nt_rng_seed(&r, seed);
+    double centre[4][16];
+    for (int c = 0; c < k; c++)
+        for (size_t j = 0; j < d; j++) centre[c][j] = 2.0 * nt_rng_normal(&r);
+    for (size_t i = 0; i < n; i++) {
+        int c = (int)(i % (size_t)k);
+        ds.y[i] = c;
+        for (size_t j = 0; j < d; j++) ds.X[i * d + j] = (float)(centre[c][j] + nt_rng_normal(&r));
+    }
+    return ds;
+}
+
+/* Train a 16-32-16-4 net on blobs for 5 epochs with `shards`; the weights
+ * come back in a fresh allocation, the history in *h. */
+static float *train_with(const nt_dataset *ds, int shards, int batch, nt_history *h)
+{
+    nt_net net = make_net(arch2(16, 32, 16, 4, 0.2f), 64, 8);
+    nt_train_config cfg = nt_train_defaults();
+    cfg.epochs = 5;
+    cfg.batch = batch;
+    cfg.lr = 1e-2;
+    cfg.l2 = 1e-4f;
+    cfg.shards = shards;
+    nt_view all = nt_view_all(ds);
+    nt_rng r;
+    nt_rng_seed(&r, 9);
+    cr_assert_eq(nt_train(&net, &cfg, &all, NULL, &r, NULL, NULL, h), NT_OK, "%s",
+                 nt_last_error());
+    float *w = malloc(net.n_params * sizeof *w);
+    memcpy(w, net.params, net.n_params * sizeof *w);
+    nt_net_free(&net);
+    return w;
+}
+
+Test(shards, training_with_shards_learns_and_repeats_bit_for_bit)
+{
+    nt_dataset ds = make_blobs(999, 16, 4, 2);  // 999 rows: a short last batch
+    nt_history h1, h2, h0;
+    float *w1 = train_with(&ds, 2, 50, &h1), *w2 = train_with(&ds, 2, 50, &h2);
+    float *w0 = train_with(&ds, 0, 50, &h0);
+    size_t n = (size_t)(16 * 32 + 32 + 32 * 16 + 16 + 16 * 4 + 4);
+    cr_assert(memcmp(w1, w2, n * sizeof *w1) == 0, "two runs with 2 shards differ");
+    cr_assert(h1.epoch[4].train_acc > 0.95, "train accuracy %.4f after 5 epochs with shards "
+              "(%.4f without)", h1.epoch[4].train_acc, h0.epoch[4].train_acc);
+    // the same training up to rounding: the same masks, shuffles and steps
+    cr_assert(fabs(h1.epoch[4].train_loss - h0.epoch[4].train_loss) < 0.02,
+              "final train loss %.5f with shards, %.5f without", h1.epoch[4].train_loss,
+              h0.epoch[4].train_loss);
+    nt_history_free(&h0);
+    nt_history_free(&h1);
+    nt_history_free(&h2);
+    free(w0);
+    free(w1);
+    free(w2);
+    nt_dataset_free(&ds);
+}
+
+Test(shards, the_result_depends_on_the_shard_count_not_on_the_threads_that_run_them)
+{
+    nt_dataset ds = make_blobs(500, 16, 4, 3);
+    nt_history h1, h2;
+    float *parallel = train_with(&ds, 3, 64, &h1);
+    // no active parallel region: every block runs on this one thread
+    int levels = omp_get_max_active_levels();
+    omp_set_max_active_levels(0);
+    float *serial = train_with(&ds, 3, 64, &h2);
+    omp_set_max_active_levels(levels);
+    size_t n = (size_t)(16 * 32 + 32 + 32 * 16 + 16 + 16 * 4 + 4);
+    cr_assert(memcmp(parallel, serial, n * sizeof *serial) == 0,
+              "3 shards on 3 threads and on 1 thread give different weights");
+    nt_history_free(&h1);
+    nt_history_free(&h2);
+    free(parallel);
+    free(serial);
+    nt_dataset_free(&ds);
+}
+
+Test(shards, the_optimizers_pieces_give_exactly_its_whole_step)
+{
+    enum { N = 1001 };
+    const nt_opt_kind kinds[] = {NT_OPT_ADAM, NT_OPT_SGD};
+    for (int ki = 0; ki < 2; ki++) {
+        nt_opt_config c = nt_opt_defaults(kinds[ki]);
+        nt_optim whole, cut;
+        cr_assert_eq(nt_optim_init(&c, N, &whole), NT_OK, "%s", nt_last_error());
+        cr_assert_eq(nt_optim_init(&c, N, &cut), NT_OK, "%s", nt_last_error());
+        float p1[N], p2[N], g[N];
+        nt_rng r;
+        nt_rng_seed(&r, 4);
+        for (int i = 0; i < N; i++) p1[i] = p2[i] = (float)nt_rng_normal(&r);
+        for (int step = 0; step < 5; step++) {
+            for (int i = 0; i < N; i++) g[i] = (float)nt_rng_normal(&r);
+            nt_optim_step(&whole, p1, g, 1e-2f);
+            nt_optim_next(&cut);
+            nt_optim_update(&cut, p2, g, 1e-2f, 600, N);  // any order, any cut
+            nt_optim_update(&cut, p2, g, 1e-2f, 0, 17);
+            nt_optim_update(&cut, p2, g, 1e-2f, 17, 600);
+        }
+        cr_assert(memcmp(p1, p2, sizeof p1) == 0, "%s: the pieces differ from the whole step",
+                  nt_opt_name(kinds[ki]));
+        nt_optim_free(&whole);
+        nt_optim_free(&cut);
+    }
+}
+
+Test(shards, init_refuses_a_count_out_of_range)
+{
+    nt_net net = make_net(arch2(4, 3, 3, 2, 0.0f), 8, 1);
+    nt_shards s;
+    cr_assert_eq(nt_shards_init(&s, &net, 0), NT_ERR_ARG, "0 shards accepted");
+    cr_assert(strstr(nt_last_error(), "shards") != NULL, "message: %s", nt_last_error());
+    cr_assert_eq(nt_shards_init(&s, &net, NT_MAX_SHARDS + 1), NT_ERR_ARG, "too many accepted");
+    nt_net_free(&net);
+}
