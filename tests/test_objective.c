@@ -506,3 +506,91 @@ Test(objective, a_trial_carries_each_folds_learning_curve)
     nt_cv_free(&cv);
     nt_dataset_free(&ds);
 }
+
+/* Two trials at different points (lr 0.003 and 0.01), as one batch. */
+static void batch_of_two(nt_cv *cv, const nt_space *s, nt_trial t[2])
+{
+    memset(t, 0, 2 * sizeof *t);
+    for (int i = 0; i < 2; i++) {
+        t[i].trial = 4 + i;
+        t[i].u[0] = i ? 0.9 : 0.1;
+        nt_space_decode(s, t[i].u, &t[i].values);
+    }
+    (void)cv;
+}
+
+Test(objective, a_batch_of_trials_gets_exactly_the_scores_they_get_one_at_a_time)
+{
+    nt_dataset ds = make_blobs(300, 20, 0.8, 6);
+    nt_space s = parse("lr = loguniform(0.001, 0.03)\nepochs = 4\n");
+    for (int jobs = 1; jobs <= 2; jobs++) {
+        nt_cv cv = make_cv(&ds, 3, jobs);
+        cr_assert_eq(nt_cv_init(&cv), NT_OK, "%s", nt_last_error());
+        nt_trial one[2], both[2];
+        batch_of_two(&cv, &s, one);
+        batch_of_two(&cv, &s, both);
+        for (int i = 0; i < 2; i++)
+            cr_assert_eq(nt_cv_objective(&cv, &s, &one[i]), NT_OK, "%s", nt_last_error());
+        int scored = -1;
+        cr_assert_eq(nt_cv_objective_batch(&cv, &s, both, 2, &scored), NT_OK, "%s",
+                     nt_last_error());
+        cr_assert_eq(scored, 2, "scored %d of 2", scored);
+        for (int i = 0; i < 2; i++) {
+            cr_assert_eq(both[i].status, NT_OK, "trial %d: %s", i, both[i].reason);
+            cr_assert(both[i].curves != NULL, "trial %d has no curves", i);
+            for (int f = 0; f < 3; f++)
+                cr_assert(both[i].fold_metric[f] == one[i].fold_metric[f] &&
+                              both[i].fold_epochs[f] == one[i].fold_epochs[f],
+                          "jobs %d trial %d fold %d: %.17g (epoch %d) in a batch, %.17g "
+                          "(epoch %d) alone", jobs, i, f, both[i].fold_metric[f],
+                          both[i].fold_epochs[f], one[i].fold_metric[f], one[i].fold_epochs[f]);
+            cr_assert(both[i].score == one[i].score, "trial %d score differs", i);
+            nt_curves_free(one[i].curves, one[i].n_folds);
+            nt_curves_free(both[i].curves, both[i].n_folds);
+        }
+        cr_assert(one[0].score != one[1].score, "the two points scored the same");
+        nt_cv_free(&cv);
+    }
+    nt_dataset_free(&ds);
+}
+
+typedef struct {
+    volatile sig_atomic_t stop;
+    int at_trial, at_fold;
+    int epochs[2][3];   /* last epoch each (trial - 4, fold) reported */
+} batch_stopper;
+
+static void stop_batch_during(int trial, int fold, const nt_epoch_stats *s, void *user)
+{
+    batch_stopper *sp = user;
+    sp->epochs[trial - 4][fold] = s->epoch;
+    if (trial == sp->at_trial && fold == sp->at_fold && s->epoch == 1) sp->stop = 1;
+}
+
+Test(objective, a_stopped_batch_keeps_its_whole_trials_and_at_most_one_cut_short)
+{
+    nt_dataset ds = make_blobs(300, 20, 0.8, 7);
+    nt_space s = parse("lr = loguniform(0.001, 0.03)\nepochs = 4\n");
+    nt_cv cv = make_cv(&ds, 3, 1);
+    cv.es_frac = 0;
+    batch_stopper sp = {.at_trial = 5, .at_fold = 0};
+    cv.stop = &sp.stop;
+    cv.on_epoch = stop_batch_during;
+    cv.user = &sp;
+    cr_assert_eq(nt_cv_init(&cv), NT_OK, "%s", nt_last_error());
+    nt_trial t[2];
+    batch_of_two(&cv, &s, t);
+    int scored = -1;
+    nt_status rc = nt_cv_objective_batch(&cv, &s, t, 2, &scored);
+    cr_assert_eq(rc, NT_ERR_INTERRUPTED, "status %d, want NT_ERR_INTERRUPTED", rc);
+    cr_assert_eq(scored, 1, "%d trials scored, want the first", scored);
+    cr_assert(t[0].status == NT_OK && isfinite(t[0].score), "the whole trial was not scored");
+    cr_assert_eq(t[1].folds_done, 1u, "the cut-short trial's mask is %#x, want fold 1",
+                 t[1].folds_done);
+    cr_assert_eq(sp.epochs[1][0], 4, "its fold 1 stopped at epoch %d of 4", sp.epochs[1][0]);
+    cr_assert_eq(sp.epochs[1][1] + sp.epochs[1][2], 0, "folds that should not start ran");
+    nt_curves_free(t[0].curves, t[0].n_folds);
+    nt_curves_free(t[1].curves, t[1].n_folds);
+    nt_cv_free(&cv);
+    nt_dataset_free(&ds);
+}

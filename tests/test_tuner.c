@@ -378,3 +378,129 @@ Test(tuner, a_budget_below_one_trial_is_refused)
     nt_strategy_free(st);
     nt_study_free(&study);
 }
+
+/* A batch objective over single calls, counting the batches it was given. */
+typedef struct {
+    const nt_testfn *fn;
+    int batches, widest;
+} batch_counter;
+
+static nt_status branin_counted(void *ctx, const nt_space *space, nt_trial *t)
+{
+    batch_counter *c = ctx;
+    return branin_objective((void *)c->fn, space, t);
+}
+
+static nt_status branin_batch(void *ctx, const nt_space *space, nt_trial *t, int n,
+                              int *scored)
+{
+    batch_counter *c = ctx;
+    c->batches++;
+    if (n > c->widest) c->widest = n;
+    for (int i = 0; i < n; i++) branin_counted(ctx, space, &t[i]);
+    *scored = n;
+    return NT_OK;
+}
+
+/* 12 trials one at a time and in batches of up to 3: the same study. */
+static void check_batches_change_nothing(const char *strategy, int want_widest)
+{
+    const nt_testfn *fn = nt_testfn_find("branin");
+    nt_space s;
+    nt_testfn_space(fn, &s);
+    batch_counter c1 = {.fn = fn}, c3 = {.fn = fn};
+    nt_study one = {0}, three = {0};
+    nt_strategy *st = make_strategy(strategy, &s, 5);
+    nt_tuner_config cfg = {.trials = 12};
+    cr_assert_eq(nt_tune(&s, st, branin_counted, &c1, &cfg, &one), NT_OK, "%s", nt_last_error());
+    nt_strategy_free(st);
+    st = make_strategy(strategy, &s, 5);
+    trial_log log = {0};
+    nt_tuner_config cfg3 = {.trials = 12, .score_batch = branin_batch, .batch = 3,
+                            .on_trial = log_trial, .user = &log};
+    cr_assert_eq(nt_tune(&s, st, branin_counted, &c3, &cfg3, &three), NT_OK, "%s",
+                 nt_last_error());
+    nt_strategy_free(st);
+    cr_assert_eq(three.n, one.n, "%s: %d trials in batches, %d one at a time", strategy,
+                 three.n, one.n);
+    for (int i = 0; i < one.n; i++) {
+        cr_assert_eq(three.trial[i].trial, i, "%s: trial %d numbered %d", strategy, i,
+                     three.trial[i].trial);
+        cr_assert_eq(log.trial[i], i, "%s: on_trial call %d was for trial %d", strategy, i,
+                     log.trial[i]);
+        for (int d = 0; d < s.dims; d++)
+            cr_assert(three.trial[i].u[d] == one.trial[i].u[d],
+                      "%s: trial %d u[%d] = %.17g in batches, %.17g one at a time", strategy,
+                      i, d, three.trial[i].u[d], one.trial[i].u[d]);
+        cr_assert_str_eq(three.trial[i].why, one.trial[i].why, "%s: trial %d's why differs",
+                         strategy, i);
+    }
+    cr_assert_eq(three.best, one.best, "%s: best %d vs %d", strategy, three.best, one.best);
+    cr_assert_eq(c3.widest, want_widest, "%s: widest batch %d, want %d", strategy, c3.widest,
+                 want_widest);
+    nt_study_free(&one);
+    nt_study_free(&three);
+}
+
+Test(tuner, grid_and_random_trials_in_batches_give_the_study_one_at_a_time_gives)
+{
+    check_batches_change_nothing("grid", 3);
+    check_batches_change_nothing("random", 3);
+}
+
+Test(tuner, bayes_batches_only_its_initial_design)
+{
+    // 4 design points (make_strategy): a batch of 3, then 1 (the 4th; the
+    // model's points depend on results, one at a time)
+    check_batches_change_nothing("bayes", 3);
+    const nt_testfn *fn = nt_testfn_find("branin");
+    nt_space s;
+    nt_testfn_space(fn, &s);
+    batch_counter c = {.fn = fn};
+    nt_study study = {0};
+    nt_strategy *st = make_strategy("bayes", &s, 5);
+    nt_tuner_config cfg = {.trials = 12, .score_batch = branin_batch, .batch = 3};
+    cr_assert_eq(nt_tune(&s, st, branin_counted, &c, &cfg, &study), NT_OK, "%s",
+                 nt_last_error());
+    cr_assert_eq(c.batches, 1, "%d batch calls, want 1 (design points 1-3)", c.batches);
+    nt_strategy_free(st);
+    nt_study_free(&study);
+}
+
+/* A batch objective a stop request cuts after its first trial: the second
+ * has one fold finished. */
+static nt_status batch_cut_after_one(void *ctx, const nt_space *space, nt_trial *t, int n,
+                                     int *scored)
+{
+    branin_counted(ctx, space, &t[0]);
+    *scored = 1;
+    if (n > 1) t[1].folds_done = 1;
+    return n > 1 ? NT_ERR_INTERRUPTED : NT_OK;
+}
+
+static void count_interrupted(const nt_trial *t, int best, void *user)
+{
+    (void)best;
+    int *got = user;
+    *got = t->trial;
+}
+
+Test(tuner, a_stopped_batch_records_its_whole_trials_and_hands_on_the_cut_short_one)
+{
+    const nt_testfn *fn = nt_testfn_find("branin");
+    nt_space s;
+    nt_testfn_space(fn, &s);
+    batch_counter c = {.fn = fn};
+    nt_study study = {0};
+    nt_strategy *st = make_strategy("random", &s, 5);
+    int interrupted = -1;
+    nt_tuner_config cfg = {.trials = 12, .score_batch = batch_cut_after_one, .batch = 2,
+                           .on_interrupted = count_interrupted, .user = &interrupted};
+    cr_assert_eq(nt_tune(&s, st, branin_counted, &c, &cfg, &study), NT_OK, "%s",
+                 nt_last_error());
+    cr_assert_eq(study.n, 1, "%d trials recorded, want 1", study.n);
+    cr_assert_str_eq(study.ended, "stopped", "ended: %s", study.ended);
+    cr_assert_eq(interrupted, 1, "on_interrupted got trial %d, want 1", interrupted);
+    nt_strategy_free(st);
+    nt_study_free(&study);
+}

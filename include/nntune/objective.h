@@ -67,6 +67,13 @@ void nt_cv_free(nt_cv *cv);
  * t->curves, each fold's learning curve. */
 nt_status nt_cv_objective(void *ctx, const nt_space *space, nt_trial *t);
 
+/* The nt_batch_objective_fn for cross-validation: the n trials' folds,
+ * trial by trial, go to cv->jobs threads, so that e.g. 2 trials of 3 folds
+ * keep 2 cores busy where one trial would leave one idle for its third
+ * fold. Each trial gets exactly the scores nt_cv_objective gives it. */
+nt_status nt_cv_objective_batch(void *ctx, const nt_space *space, nt_trial *t, int n,
+                                int *scored);
+
 /* Epochs for a refit on all training data: the mean of the folds'
  * early-stopping epochs, rounded, at least 1. */
 int nt_cv_refit_epochs(const nt_trial *t);

@@ -37,6 +37,11 @@ typedef struct {
     /* Report a result: the score (to minimize) when ok, or a failure. */
     nt_status (*tell)(nt_strategy *st, int trial, const double *u,
                       double score, bool ok);
+    /* Would the next ask propose the same point (and give the same why)
+     * whether or not the pending trials' results were told first? Then the
+     * tuner may score it alongside them (a batch, on more cores). Grid and
+     * random: always; bayes: while in its initial design. */
+    bool (*independent)(nt_strategy *st);
     void (*free)(nt_strategy *st);
 } nt_strategy_ops;
 
@@ -59,6 +64,11 @@ static inline nt_status nt_strategy_ask(nt_strategy *st, int trial, double *u,
 {
     return st->ops->ask(st, trial, u, why, why_len);
 }
+static inline bool nt_strategy_next_independent(nt_strategy *st)
+{
+    return st->ops->independent && st->ops->independent(st);
+}
+
 static inline nt_status nt_strategy_tell(nt_strategy *st, int trial,
                                          const double *u, double score, bool ok)
 {

@@ -15,6 +15,7 @@
 #include "nntune/strategy.h"
 
 #define NT_MAX_FOLDS 20
+#define NT_MAX_BATCH 16   /* trials scored in one batch, at most */
 #define NT_WHY_LEN 512
 
 /* One fold's learning curve, one entry an epoch. */
@@ -47,7 +48,8 @@ typedef struct {
     uint32_t folds_done;          /* in a trial a stop request cut short:
                                      bit f set when fold f finished (its
                                      figures above are final); else 0 */
-    double seconds;               /* wall time of the trial */
+    double seconds;               /* wall time of the trial (a batch's wall
+                                     time shared equally by its trials) */
     double finished;              /* seconds since the study started */
     char why[NT_WHY_LEN];         /* the strategy's reason for this point */
     nt_curve *curves;             /* (n_folds) owned, or NULL: set by the
@@ -63,6 +65,15 @@ typedef struct {
 typedef nt_status (*nt_objective_fn)(void *ctx, const nt_space *space,
                                      nt_trial *t);
 
+/* Score the trials t[0..n) at once (e.g. all their folds side by side, on
+ * every core); the tuner asked for their points without waiting for each
+ * other's results. Same contract as nt_objective_fn for each trial. Returns
+ * NT_OK with *scored = n, or NT_ERR_INTERRUPTED when a stop request cut the
+ * batch short: t[0..*scored) are scored, t[*scored] (when < n) may hold
+ * finished folds (t->folds_done), and the rest nothing. */
+typedef nt_status (*nt_batch_objective_fn)(void *ctx, const nt_space *space,
+                                           nt_trial *t, int n, int *scored);
+
 /* Called after each finished trial (for progress lines and the journal). */
 typedef void (*nt_trial_fn)(const nt_trial *t, int best, void *user);
 
@@ -77,6 +88,15 @@ typedef struct {
      * -1. Its curves are freed after the call. */
     nt_trial_fn on_interrupted;
     void *user;
+    /* optional: with batch > 1, up to `batch` (<= NT_MAX_BATCH) trials
+     * whose points the strategy chooses independently of each other's
+     * results (nt_strategy_next_independent: grid, random, bayes's initial
+     * design) are scored by one score_batch call on the objective's ctx.
+     * They are told, journaled and reported in trial order, so the study is
+     * the one trials scored one at a time would give. Budgets are checked
+     * between batches. */
+    nt_batch_objective_fn score_batch;
+    int batch;
 } nt_tuner_config;
 
 /* A study: the trials in the order they finished, and the best one. */

@@ -95,8 +95,10 @@ static void usage(FILE *f)
         "  --metric NAME        accuracy, loss or f1 (macro)              [accuracy]\n"
         "  --es-frac F          slice of each fold's training part watched by\n"
         "                       early stopping; 0 turns early stopping off     [0.1]\n"
-        "  --jobs J             folds trained at once, one BLAS thread each (the\n"
-        "                       scores do not depend on J)    [min(cores, folds)]\n"
+        "  --jobs J             folds trained at once, one BLAS thread each;\n"
+        "                       grid, random and bayes's initial design run\n"
+        "                       several trials' folds together to keep all J\n"
+        "                       busy (the scores do not depend on J)  [cores]\n"
         "Output:\n"
         "  --out DIR            run folder                [models/DATA-STRATEGY]\n"
         "  --overwrite          replace an existing run folder's study\n"
@@ -233,15 +235,16 @@ static int build_space(const tune_opts *o, const nt_testfn *fn, nt_space *space)
 }
 
 /* The live status line, drawn in place at the bottom of a terminal (never
- * into a pipe or a file): trial i of N, each fold's epoch, elapsed time,
- * an estimate of the time left, the best so far. Fold threads update it. */
+ * into a pipe or a file): trial i of N, each fold's epoch (and those of the
+ * next trials when a batch trains them alongside), elapsed time, an
+ * estimate of the time left, the best so far. Fold threads update it. */
 typedef struct {
     term_line term;              /* term.on: a terminal and not --quiet */
     bool on, verbose;
     pthread_mutex_t lock;
     FILE *f;
     int trial, trials, folds, epochs;
-    int fold_epoch[NT_MAX_FOLDS];
+    int fold_epoch[NT_MAX_BATCH][NT_MAX_FOLDS]; /* [trial - trial][fold] */
     double t0, budget, best;
     int finished;                /* trials finished in this run */
     double finished_seconds;     /* and their total time */
@@ -265,9 +268,21 @@ static void status_draw(status_line *sl)
     int w = snprintf(line, sizeof line, "%s trial %d/%d  fold epochs", bar,
                      sl->trial + 1, sl->trials);
     for (int k = 0; k < sl->folds && w < (int)sizeof line; k++)
-        w += snprintf(line + w, sizeof line - (size_t)w, " %d", sl->fold_epoch[k]);
+        w += snprintf(line + w, sizeof line - (size_t)w, " %d", sl->fold_epoch[0][k]);
     if (w < (int)sizeof line)
-        w += snprintf(line + w, sizeof line - (size_t)w, " of %d  %s%s", sl->epochs, el, eta);
+        w += snprintf(line + w, sizeof line - (size_t)w, " of %d", sl->epochs);
+    for (int b = 1; b < NT_MAX_BATCH; b++) {  // later trials of the batch, once started
+        bool started = false;
+        for (int k = 0; k < sl->folds; k++) started |= sl->fold_epoch[b][k] > 0;
+        if (!started) continue;
+        if (w < (int)sizeof line)
+            w += snprintf(line + w, sizeof line - (size_t)w, " (trial %d:", sl->trial + b + 1);
+        for (int k = 0; k < sl->folds && w < (int)sizeof line; k++)
+            w += snprintf(line + w, sizeof line - (size_t)w, " %d", sl->fold_epoch[b][k]);
+        if (w < (int)sizeof line) w += snprintf(line + w, sizeof line - (size_t)w, ")");
+    }
+    if (w < (int)sizeof line)
+        w += snprintf(line + w, sizeof line - (size_t)w, "  %s%s", el, eta);
     if (w < (int)sizeof line && isfinite(sl->best))
         snprintf(line + w, sizeof line - (size_t)w, "  best %.4f", sl->best);
     term_line_draw(&sl->term, line);
@@ -283,7 +298,8 @@ static void status_epoch(int trial, int fold, const nt_epoch_stats *s, void *use
 {
     status_line *sl = user;
     pthread_mutex_lock(&sl->lock);
-    if (fold < NT_MAX_FOLDS) sl->fold_epoch[fold] = s->epoch;
+    int b = trial - sl->trial;
+    if (fold < NT_MAX_FOLDS && b >= 0 && b < NT_MAX_BATCH) sl->fold_epoch[b][fold] = s->epoch;
     if (sl->verbose) {
         status_clear(sl);
         fprintf(sl->f, "    trial %d fold %d epoch %2d  train loss %.4f", trial + 1, fold + 1,
@@ -360,8 +376,13 @@ static void on_trial(const nt_trial *t, int best, void *user)
         status_clear(sl);
         sl->finished++;
         sl->finished_seconds += t->seconds;
+        // trial t is done: the rows of the trials after it move up
+        int shift = t->trial + 1 - sl->trial;
+        if (shift < 1 || shift > NT_MAX_BATCH) shift = NT_MAX_BATCH;
+        memmove(sl->fold_epoch[0], sl->fold_epoch[shift],
+                (size_t)(NT_MAX_BATCH - shift) * sizeof sl->fold_epoch[0]);
+        memset(sl->fold_epoch[NT_MAX_BATCH - shift], 0, (size_t)shift * sizeof sl->fold_epoch[0]);
         sl->trial = t->trial + 1;
-        memset(sl->fold_epoch, 0, sizeof sl->fold_epoch);
         if (best >= 0) sl->best = p->study->trial[best].metric;
     }
     print_trial(p, t, best);
@@ -743,11 +764,36 @@ static int take_partial(progress *pg, const nt_space *space, int next, nt_trial 
     return popcount(cut->folds_done);
 }
 
-static int default_jobs(int folds)
+static int default_jobs(void)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores < 1) cores = 1;
-    return (int)(cores < folds ? cores : folds);
+    return cores < 1 ? 1 : cores > 256 ? 256 : (int)cores;
+}
+
+static int gcd(int a, int b)
+{
+    while (b) {
+        int r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+/* Trials to score together when the strategy allows: the fewest whose
+ * folds fill whole rounds of `jobs` (3 folds on 2 jobs: 2 trials, 6 folds
+ * in 3 rounds instead of 2 rounds a trial with a core idle in the second). */
+static int trials_per_batch(int folds, int jobs)
+{
+    int n = jobs / gcd(folds, jobs);
+    return n < NT_MAX_BATCH ? n : NT_MAX_BATCH;
+}
+
+/* Folds that can train at once: the jobs, unless a batch has fewer folds. */
+static int folds_at_once(int folds, int jobs)
+{
+    int most = folds * trials_per_batch(folds, jobs);
+    return jobs < most ? jobs : most;
 }
 
 int cmd_tune(int argc, char **argv)
@@ -810,7 +856,7 @@ int cmd_tune(int argc, char **argv)
         cv.base_arch.n_out = train.n_classes;
         cv.base = mo.cfg;
         cv.base.patience = 4;
-        cv.jobs = o.jobs ? o.jobs : default_jobs(o.folds);
+        cv.jobs = o.jobs ? o.jobs : default_jobs();
         cv.stop = &stop_requested;
         if (nt_cv_init(&cv) != NT_OK) {
             rc = cli_usage_error(cmd, "--folds: %s", nt_last_error());
@@ -902,7 +948,7 @@ int cmd_tune(int argc, char **argv)
                     "%s, each scored by %d-fold stratified cross-validation (%s), "
                     "%d fold(s) at a time\n", train.source, train.n, o.strategy, shown,
                     o.time_budget > 0 ? " or the time budget" : "", o.folds,
-                    nt_metric_name(o.metric), cv.jobs);
+                    nt_metric_name(o.metric), folds_at_once(o.folds, cv.jobs));
         fprintf(out, "search space (%d dimensions):\n", space.dims);
         for (const char *line = space_text; *line;) {
             size_t len = strcspn(line, "\n");
@@ -941,6 +987,10 @@ int cmd_tune(int argc, char **argv)
     nt_tuner_config tc = {.trials = o.trials, .time_budget = o.time_budget,
                           .stop = &stop_requested, .on_trial = on_trial,
                           .on_interrupted = on_interrupted, .user = &pg};
+    if (!fn) {
+        tc.score_batch = nt_cv_objective_batch;
+        tc.batch = trials_per_batch(o.folds, cv.jobs);
+    }
     nt_status ts = fn ? nt_tune(&space, st, testfn_objective, &fc, &tc, &study)
                       : nt_tune(&space, st, nt_cv_objective, &cv, &tc, &study);
     ran = true;

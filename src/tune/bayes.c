@@ -569,6 +569,20 @@ static nt_status bayes_ask(nt_strategy *st, int trial, double *u, char *why,
     return add_pending(b, trial, u);
 }
 
+// The next ask takes design point k unless that point is already known
+// (told or pending: the same set whichever order results arrive in);
+// after the design, points come from a model of the told results
+static bool bayes_independent(nt_strategy *st)
+{
+    bayes *b = st->state;
+    if (b->dims == 0) return true;
+    int k = b->n_told + b->n_pend;
+    if (k >= b->n_init) return false;
+    double u[NT_MAX_PARAMS], x[ENC_MAX];
+    nt_gp_encode(b->s, b->design + (size_t)k * b->dims, u, x);
+    return !known(b, u);
+}
+
 static nt_status bayes_tell(nt_strategy *st, int trial, const double *u,
                             double score, bool ok)
 {
@@ -605,6 +619,7 @@ static const nt_strategy_ops bayes_ops = {
     .name = "bayes",
     .ask = bayes_ask,
     .tell = bayes_tell,
+    .independent = bayes_independent,
     .free = bayes_free,
 };
 

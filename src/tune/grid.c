@@ -226,6 +226,12 @@ static nt_status grid_tell(nt_strategy *st, int trial, const double *u,
     return NT_OK; // the grid's order never depends on results
 }
 
+static bool grid_independent(nt_strategy *st)
+{
+    (void)st;
+    return true; // the grid's order never depends on results
+}
+
 static void grid_free(nt_strategy *st)
 {
     grid_state *gs = st->state;
@@ -238,6 +244,7 @@ static const nt_strategy_ops grid_ops = {
     .name = "grid",
     .ask = grid_ask,
     .tell = grid_tell,
+    .independent = grid_independent,
     .free = grid_free,
 };
 

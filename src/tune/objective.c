@@ -352,49 +352,33 @@ static void run_fold(const nt_cv *cv, const nt_arch *arch,
     nt_index_free(&es_idx);
 }
 
-nt_status nt_cv_objective(void *ctx, const nt_space *space, nt_trial *t)
+/* A trial's network and settings; false (the trial failed, nothing to
+ * train) when the point gives impossible ones. */
+static bool trial_settings(const nt_cv *cv, const nt_space *space, nt_trial *t,
+                           nt_arch *arch, nt_train_config *cfg)
 {
-    nt_cv *cv = ctx;
-    nt_arch arch = cv->base_arch;
-    nt_train_config cfg = cv->base;
-    cfg.stop = NULL; // a fold in progress always finishes (see below)
+    *arch = cv->base_arch;
+    *cfg = cv->base;
+    cfg->stop = NULL; // a fold in progress always finishes (see below)
     t->n_folds = cv->folds;
-    nt_status rc = nt_hparams_apply(space, &t->values, &arch, &cfg);
-    if (rc == NT_OK) rc = nt_train_check(&cfg, NULL);
-    if (rc != NT_OK) {
-        t->status = rc;
-        snprintf(t->reason, sizeof t->reason, "%s", nt_last_error());
-        t->metric = t->metric_std = t->score = NAN;
-        for (int f = 0; f < cv->folds; f++) t->fold_metric[f] = NAN; // none ran
-        return NT_OK;
-    }
-    fold_result res[NT_MAX_FOLDS];
-    memset(res, 0, sizeof res);
-    int jobs = cv->jobs < 1 ? 1 : cv->jobs;
-    const nt_trial *prior = resumed(cv, space, t);
-    // Folds are independent: each has its own data view, network and RNG
-    // streams, so running them side by side gives the same numbers, and a
-    // fold a cut-short run finished is taken as it was. A stop request lets
-    // the folds in progress finish and starts no other.
-#pragma omp parallel for num_threads(jobs) schedule(dynamic, 1) if (jobs > 1)
-    for (int f = 0; f < cv->folds; f++) {
-        if (prior && (prior->folds_done >> f & 1u)) fold_from(prior, f, &res[f]);
-        else if (cv->stop && *cv->stop) res[f].status = NT_ERR_INTERRUPTED;
-        else run_fold(cv, &arch, &cfg, t->trial, f, &res[f]);
-    }
-    bool interrupted = false;
-    for (int f = 0; f < cv->folds; f++)
-        interrupted |= res[f].status == NT_ERR_INTERRUPTED;
-    if (interrupted) {
-        keep_finished(cv, t, res);
-        return NT_ERR_INTERRUPTED;
-    }
+    nt_status rc = nt_hparams_apply(space, &t->values, arch, cfg);
+    if (rc == NT_OK) rc = nt_train_check(cfg, NULL);
+    if (rc == NT_OK) return true;
+    t->status = rc;
+    snprintf(t->reason, sizeof t->reason, "%s", nt_last_error());
+    t->metric = t->metric_std = t->score = NAN;
+    for (int f = 0; f < cv->folds; f++) t->fold_metric[f] = NAN; // none ran
+    return false;
+}
+
+/* Every fold finished: the trial's mean, std and score from them. */
+static void score_trial(const nt_cv *cv, nt_trial *t, fold_result *res)
+{
     t->curves = calloc((size_t)(cv->folds > 0 ? cv->folds : 1), sizeof *t->curves);
     for (int f = 0; f < cv->folds; f++) {
         if (t->curves) t->curves[f] = res[f].curve;
         else nt_curve_free(&res[f].curve);
     }
-
     double sum = 0;
     t->status = NT_OK;
     for (int f = 0; f < cv->folds; f++) {
@@ -409,7 +393,7 @@ nt_status nt_cv_objective(void *ctx, const nt_space *space, nt_trial *t)
     }
     if (t->status != NT_OK) {
         t->metric = t->metric_std = t->score = NAN;
-        return NT_OK;
+        return;
     }
     t->metric = sum / cv->folds;
     double ss = 0;
@@ -417,7 +401,88 @@ nt_status nt_cv_objective(void *ctx, const nt_space *space, nt_trial *t)
         ss += (t->fold_metric[f] - t->metric) * (t->fold_metric[f] - t->metric);
     t->metric_std = sqrt(ss / cv->folds); // population std, as cv_results_
     t->score = nt_metric_score(cv->metric, t->metric);
-    return NT_OK;
+}
+
+nt_status nt_cv_objective(void *ctx, const nt_space *space, nt_trial *t)
+{
+    int scored;
+    return nt_cv_objective_batch(ctx, space, t, 1, &scored);
+}
+
+nt_status nt_cv_objective_batch(void *ctx, const nt_space *space, nt_trial *t, int n,
+                                int *scored)
+{
+    nt_cv *cv = ctx;
+    if (n < 1 || n > NT_MAX_BATCH) {
+        nt_errorf("cross-validation: a batch of %d trials, must be 1..%d", n, NT_MAX_BATCH);
+        return NT_ERR_ARG;
+    }
+    const int k = cv->folds, total = n * k;
+    nt_arch arch[NT_MAX_BATCH];
+    nt_train_config cfg[NT_MAX_BATCH];
+    bool runs[NT_MAX_BATCH];
+    const nt_trial *prior[NT_MAX_BATCH];
+    fold_result (*res)[NT_MAX_FOLDS] = calloc((size_t)n, sizeof *res);
+    if (!res) {
+        nt_errorf("cross-validation: out of memory");
+        return NT_ERR_NOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        runs[i] = trial_settings(cv, space, &t[i], &arch[i], &cfg[i]);
+        prior[i] = runs[i] ? resumed(cv, space, &t[i]) : NULL;
+    }
+    // The batch's folds, trial by trial, go to `jobs` threads in that order.
+    // Folds are independent: each has its own data view, network and RNG
+    // streams, so running them side by side gives the same numbers, and a
+    // fold a cut-short run finished is taken as it was. A stop request lets
+    // the folds in progress finish and starts no other; since they start in
+    // order, the folds started are the first ones: whole trials, then at
+    // most one trial cut short.
+    int next = 0, started = 0;
+    const int jobs = cv->jobs < 1 ? 1 : cv->jobs;
+#pragma omp parallel num_threads(jobs) if (jobs > 1)
+    for (;;) {
+        int j;
+#pragma omp critical(nt_cv_next_fold)
+        {
+            j = next < total && !(cv->stop && *cv->stop) ? next++ : total;
+            if (j < total) started = j + 1;
+        }
+        if (j >= total) break;
+        int i = j / k, f = j % k;
+        if (!runs[i]) continue;
+        if (prior[i] && (prior[i]->folds_done >> f & 1u)) fold_from(prior[i], f, &res[i][f]);
+        else run_fold(cv, &arch[i], &cfg[i], t[i].trial, f, &res[i][f]);
+    }
+    // trials whose folds all started are whole; a fold a resumed trial had
+    // already finished counts as started
+    *scored = 0;
+    nt_status rc = NT_OK;
+    for (int i = 0; i < n; i++) {
+        bool whole = started >= (i + 1) * k;
+        if (!whole && prior[i]) {
+            whole = true;
+            for (int f = 0; f < k; f++)
+                whole &= i * k + f < started || (prior[i]->folds_done >> f & 1u);
+        }
+        if (whole && rc == NT_OK) {
+            if (runs[i]) score_trial(cv, &t[i], res[i]);
+            (*scored)++;
+            continue;
+        }
+        if (rc == NT_OK && runs[i]) {
+            // the trial cut short: mark the folds that never ran
+            for (int f = 0; f < k; f++)
+                if (!(i * k + f < started || (prior[i] && (prior[i]->folds_done >> f & 1u))))
+                    res[i][f].status = NT_ERR_INTERRUPTED;
+            keep_finished(cv, &t[i], res[i]);
+        } else {
+            for (int f = 0; f < k; f++) nt_curve_free(&res[i][f].curve);
+        }
+        rc = NT_ERR_INTERRUPTED;
+    }
+    free(res);
+    return rc;
 }
 
 int nt_cv_refit_epochs(const nt_trial *t)

@@ -37,6 +37,12 @@ static nt_status random_tell(nt_strategy *st, int trial, const double *u,
     return NT_OK; // random search never looks at results
 }
 
+static bool random_independent(nt_strategy *st)
+{
+    (void)st;
+    return true; // each point comes from its trial's own stream
+}
+
 static void random_free(nt_strategy *st)
 {
     st->state = NULL; // no state
@@ -46,6 +52,7 @@ static const nt_strategy_ops random_ops = {
     .name = "random",
     .ask = random_ask,
     .tell = random_tell,
+    .independent = random_independent,
     .free = random_free,
 };
 

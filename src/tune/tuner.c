@@ -79,8 +79,11 @@ nt_status nt_tune(const nt_space *space, nt_strategy *st, nt_objective_fn f,
     int max_fail = cfg->max_failures_in_row > 0 ? cfg->max_failures_in_row : 10;
     int in_row = 0;
     double t0 = nt_now() - study->seconds;
+    const int width = cfg->score_batch && cfg->batch > 1
+                          ? (cfg->batch < NT_MAX_BATCH ? cfg->batch : NT_MAX_BATCH) : 1;
+    nt_trial batch[NT_MAX_BATCH];
     study->ended = "trials";
-    for (int next = study->n; next < cfg->trials; next++) {
+    for (int next = study->n; next < cfg->trials;) {
         if (cfg->stop && *cfg->stop) {
             study->ended = "stopped";
             break;
@@ -89,49 +92,77 @@ nt_status nt_tune(const nt_space *space, nt_strategy *st, nt_objective_fn f,
             study->ended = "time budget";
             break;
         }
-        nt_trial t;
-        memset(&t, 0, sizeof t);
-        t.trial = next;
-        rc = nt_strategy_ask(st, next, t.u, t.why, sizeof t.why);
-        if (rc == NT_ERR_EXHAUSTED) {
+        // the next trial, and after it those the strategy would choose the
+        // same without its result
+        int n = 0;
+        bool exhausted = false;
+        while (n < width && next + n < cfg->trials &&
+               (n == 0 || nt_strategy_next_independent(st))) {
+            nt_trial *t = &batch[n];
+            memset(t, 0, sizeof *t);
+            t->trial = next + n;
+            rc = nt_strategy_ask(st, t->trial, t->u, t->why, sizeof t->why);
+            if (rc == NT_ERR_EXHAUSTED) {
+                exhausted = true;
+                break;
+            }
+            if (rc != NT_OK) return rc;
+            nt_space_decode(space, t->u, &t->values);
+            n++;
+        }
+        if (n == 0) {
             study->ended = "grid exhausted";
             rc = NT_OK;
             break;
         }
-        if (rc != NT_OK) return rc;
-        nt_space_decode(space, t.u, &t.values);
         double ts = nt_now();
         nt_clear_error();
-        rc = f(ctx, space, &t);
-        t.seconds = nt_now() - ts;
-        if (rc == NT_ERR_INTERRUPTED) {
-            t.finished = nt_now() - t0;
-            if (t.folds_done && cfg->on_interrupted) cfg->on_interrupted(&t, -1, cfg->user);
-            nt_curves_free(t.curves, t.n_folds);
+        int scored = n;
+        rc = n == 1 ? f(ctx, space, &batch[0]) : cfg->score_batch(ctx, space, batch, n, &scored);
+        if (n == 1) scored = rc == NT_ERR_INTERRUPTED ? 0 : 1;
+        double seconds = (nt_now() - ts) / n;
+        bool stopped = rc == NT_ERR_INTERRUPTED;
+        for (int b = 0; b < n; b++) {
+            nt_trial *t = &batch[b];
+            t->seconds = seconds;
+            t->finished = nt_now() - t0;
+            if (b >= scored) {  // a stop request cut it short, or it never ran
+                if (b == scored && t->folds_done && cfg->on_interrupted)
+                    cfg->on_interrupted(t, -1, cfg->user);
+                nt_curves_free(t->curves, t->n_folds);
+                continue;
+            }
+            if (rc != NT_OK && !stopped) { // an objective error is the trial's failure
+                t->status = rc;
+                snprintf(t->reason, sizeof t->reason, "%s", nt_last_error());
+            }
+            if (t->status != NT_OK) t->score = t->metric = t->metric_std = NAN;
+            nt_status trc = nt_strategy_tell(st, t->trial, t->u, t->score, t->status == NT_OK);
+            if (trc == NT_OK) trc = nt_study_add(study, t);
+            if (trc != NT_OK) {
+                for (int c = b; c < n; c++) nt_curves_free(batch[c].curves, batch[c].n_folds);
+                return trc;
+            }
+            nt_trial *added = &study->trial[study->n - 1];
+            if (cfg->on_trial) cfg->on_trial(added, study->best, cfg->user);
+            // the curves are for the journal line only; a study keeps scores
+            nt_curves_free(added->curves, added->n_folds);
+            added->curves = NULL;
+            // a batch's trials all ran: each is recorded, then the count stops it
+            in_row = t->status == NT_OK ? 0 : in_row + 1;
+        }
+        rc = NT_OK;
+        if (stopped) {
             study->ended = "stopped";
-            rc = NT_OK;
             break;
         }
-        if (rc != NT_OK) { // an objective error is this trial's failure
-            t.status = rc;
-            snprintf(t.reason, sizeof t.reason, "%s", nt_last_error());
-        }
-        if (t.status != NT_OK) t.score = t.metric = t.metric_std = NAN;
-        t.finished = nt_now() - t0;
-        rc = nt_strategy_tell(st, next, t.u, t.score, t.status == NT_OK);
-        if (rc == NT_OK) rc = nt_study_add(study, &t);
-        if (rc != NT_OK) {
-            nt_curves_free(t.curves, t.n_folds);
-            return rc;
-        }
-        nt_trial *added = &study->trial[study->n - 1];
-        if (cfg->on_trial) cfg->on_trial(added, study->best, cfg->user);
-        // the curves are for the journal line only; a study keeps scores
-        nt_curves_free(added->curves, added->n_folds);
-        added->curves = NULL;
-        in_row = t.status == NT_OK ? 0 : in_row + 1;
         if (in_row >= max_fail) {
             study->ended = "too many failures";
+            break;
+        }
+        next += n;
+        if (exhausted) {
+            study->ended = "grid exhausted";
             break;
         }
     }
