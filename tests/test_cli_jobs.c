@@ -1,13 +1,17 @@
 /* test_cli_jobs.c - a network study's scores do not depend on --jobs: every
  * fold trains on one BLAS thread whatever --jobs is, because OpenBLAS's
  * sgemm sums differ bitwise between 1 and 2 threads (and a chaotic first
- * epoch turns that into percent-sized score differences). Runs ./nntune
- * with BLAS left at its own default thread count, as a user would. */
+ * epoch turns that into percent-sized score differences), and trials scored
+ * in batches score as they do one at a time. `nntune train` on shards
+ * repeats exactly. Runs ./nntune with BLAS left at its own default thread
+ * count, as a user would. */
 #include <criterion/criterion.h>
 
 #include "helpers.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
+#include <sys/wait.h>
 
 static char tmpdir[64];
 
@@ -57,4 +61,84 @@ Test(cli_jobs, fold_scores_are_the_same_with_one_or_two_jobs)
     }
     cJSON_Delete(a);
     cJSON_Delete(b);
+}
+
+/* Every trial's fold scores in RUN/trials.jsonl, as one flat list. */
+static int journal_folds(const char *dir, double *out, int max)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/trials.jsonl", dir);
+    char *text = slurp(path);
+    cr_assert_not_null(text, "no %s", path);
+    int n = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        cJSON *j = cJSON_Parse(line);
+        cr_assert_not_null(j, "%s: a line does not parse", path);
+        const cJSON *folds = cJSON_GetObjectItem(j, "folds");
+        for (int k = 0; folds && k < cJSON_GetArraySize(folds) && n < max; k++)
+            out[n++] = cJSON_GetArrayItem(folds, k)->valuedouble;
+        cJSON_Delete(j);
+    }
+    free(text);
+    return n;
+}
+
+Test(cli_jobs, trials_scored_in_batches_score_as_they_do_one_at_a_time)
+{
+    if (access("./nntune", X_OK) != 0 || access("data/mnist", R_OK) != 0)
+        cr_skip_test("needs ./nntune and data/mnist (make setup)");
+    // with 2 jobs and 3 folds, random search scores 2 trials at a time
+    double f[2][16];
+    int n[2];
+    for (int jobs = 1; jobs <= 2; jobs++) {
+        char cmd[1024], dir[128];
+        snprintf(dir, sizeof dir, "%s/batch%d", tmpdir, jobs);
+        snprintf(cmd, sizeof cmd,
+                 "env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS ./nntune --data mnist "
+                 "--strategy random --trials 3 --folds 3 --param 'epochs = 1' "
+                 "--param 'units = 64' --param 'layers = 1' --param 'batch = 256' "
+                 "--quiet --jobs %d --out %s > /dev/null 2>&1", jobs, dir);
+        cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
+        n[jobs - 1] = journal_folds(dir, f[jobs - 1], 16);
+    }
+    cr_assert(n[0] == 9 && n[1] == 9, "%d and %d fold scores, want 9 each", n[0], n[1]);
+    for (int i = 0; i < 9; i++)
+        cr_assert(f[0][i] == f[1][i], "trial %d fold %d: %.17g one at a time, %.17g in batches",
+                  i / 3 + 1, i % 3 + 1, f[0][i], f[1][i]);
+}
+
+/* `nntune train --threads 2 --json`'s test loss, from its stdout. */
+static double train_test_loss(const char *extra)
+{
+    char cmd[1024], out[256];
+    snprintf(out, sizeof out, "%s/train.json", tmpdir);
+    snprintf(cmd, sizeof cmd,
+             "./nntune train --data mnist --epochs 1 --layers 64 --json --quiet "
+             "--save %s/m.nnt %s > %s 2>/dev/null", tmpdir, extra, out);
+    cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
+    char *text = slurp(out);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    cr_assert_not_null(j, "train --json printed no JSON");
+    const cJSON *loss = cJSON_GetObjectItem(j, "test_loss");
+    cr_assert(cJSON_IsNumber(loss), "no test_loss in: %s", text);
+    double v = loss->valuedouble;
+    cJSON_Delete(j);
+    free(text);
+    return v;
+}
+
+Test(cli_jobs, training_on_shards_repeats_exactly_and_bad_thread_counts_are_refused)
+{
+    if (access("./nntune", X_OK) != 0 || access("data/mnist", R_OK) != 0)
+        cr_skip_test("needs ./nntune and data/mnist (make setup)");
+    double a = train_test_loss("--threads 2"), b = train_test_loss("--threads 2");
+    cr_assert(a == b, "two runs with --threads 2: test loss %.17g and %.17g", a, b);
+    double one = train_test_loss("--threads 1");
+    cr_assert(fabs(one - a) < 0.05, "--threads 1 gives test loss %.4f, 2 threads %.4f: not the "
+              "same training", one, a);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "./nntune train --threads 65 > /dev/null 2>&1");
+    int rc = system(cmd);
+    cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 2, "--threads 65 exit %d, want 2",
+              WEXITSTATUS(rc));
 }
