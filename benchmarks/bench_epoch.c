@@ -19,10 +19,16 @@
  *   shards  T row blocks per batch, each on its own OpenMP thread with one
  *           BLAS thread (nt_train's cfg.shards, shards.h); the GEMM-only
  *           side then replays each block's GEMMs on its own thread too
+ *   shards-shared  the same nntune epoch; the GEMM-only side's threads
+ *           share one set of weights and, after each batch, write their
+ *           slice of it, as the summed update of a sharded step does (the
+ *           part of a sharded epoch that is the cores passing the weights
+ *           and gradients to each other, not nntune's own code)
  *
  * Usage (run from the repository root; see benchmarks/run.sh):
  *   bench_epoch [--batches 32,64,128,512] [--threads 1,2] [--runs 3]
- *               [--parallel blas|shards] [--csv FILE] [--data mnist]
+ *               [--parallel blas|shards|shards-shared] [--csv FILE]
+ *               [--data mnist]
  *   bench_epoch --info                 machine and OpenBLAS, "key: value"
  *   bench_epoch --profile-epochs N [--batches 128] [--threads 1]
  *                                      N epochs of nt_train only, for perf
@@ -310,25 +316,43 @@ static double gemm_flops(const gemm_bufs *g, int B)
 
 // One epoch's GEMMs; with shards > 1, each of `shards` OpenMP threads
 // replays its row block of every batch on its own buffers g[k], as
-// nt_shards_step cuts them (single-threaded BLAS, like nt_train's shards)
-static void gemm_epoch(gemm_bufs *g, int shards, size_t n, int batch)
+// nt_shards_step cuts them (single-threaded BLAS, like nt_train's shards).
+// With `shared`, every thread reads g[0]'s weights, and after each batch
+// (between barriers, as in a sharded step) writes its slice of them, as
+// the optimizer does: the weights then cross between the cores every step.
+static void gemm_epoch(gemm_bufs *g, int shards, bool shared, size_t n, int batch)
 {
-    #pragma omp parallel for num_threads(shards) schedule(static, 1) if (shards > 1)
-    for (int k = 0; k < shards; k++) {
+    #pragma omp parallel num_threads(shards) if (shards > 1)
+    {
+        const int k = omp_get_thread_num();
         for (size_t start = 0; start < n; start += (size_t)batch) {
             int B = (int)(n - start < (size_t)batch ? n - start : (size_t)batch);
             int active = B < shards ? B : shards, row0, rows;
-            if (k >= active) continue;
-            nt_shard_rows(B, active, k, &row0, &rows);
-            gemm_batch(&g[k], rows);
+            if (k < active) {
+                nt_shard_rows(B, active, k, &row0, &rows);
+                gemm_batch(&g[k], rows);
+            }
+            if (!shared) continue;
+            #pragma omp barrier
+            for (int l = 0; l < g[0].L; l++) {
+                size_t nw = (size_t)g[0].out[l] * (size_t)g[0].in[l];
+                float *restrict w = g[0].W[l];
+                const float *restrict dw = g[k].dW[l];
+                size_t lo = nw * (size_t)k / (size_t)shards;
+                size_t hi = nw * (size_t)(k + 1) / (size_t)shards;
+                #pragma omp simd
+                for (size_t i = lo; i < hi; i++) w[i] -= 1e-9f * dw[i];  // a tiny step
+            }
+            #pragma omp barrier
         }
     }
 }
 
-static nt_status bench_gemm(size_t n, int batch, int shards, int runs, timing *out,
-                            double *gflops)
+static nt_status bench_gemm(size_t n, int batch, int shards, bool shared, int runs,
+                            timing *out, double *gflops)
 {
     gemm_bufs g[NT_MAX_SHARDS];
+    float *own_W[NT_MAX_SHARDS][3] = {{0}};
     nt_status rc = NT_OK;
     for (int k = 0; k < shards; k++)
         if (rc == NT_OK) rc = gemm_init(&g[k], batch);
@@ -336,18 +360,25 @@ static nt_status bench_gemm(size_t n, int batch, int shards, int runs, timing *o
         for (int k = 0; k < shards; k++) gemm_free(&g[k]);
         return rc;
     }
+    for (int k = 1; shared && k < shards; k++)  // read g[0]'s weights instead
+        for (int l = 0; l < g[k].L; l++) {
+            own_W[k][l] = g[k].W[l];
+            g[k].W[l] = g[0].W[l];
+        }
     double t[MAX_LIST], cpu[MAX_LIST], flops = 0;
     for (size_t start = 0; start < n; start += (size_t)batch)
         flops += gemm_flops(&g[0], (int)(n - start < (size_t)batch ? n - start : (size_t)batch));
-    gemm_epoch(g, shards, n, batch);  // warm-up
+    gemm_epoch(g, shards, shared, n, batch);  // warm-up
     for (int r = 0; r < runs; r++) {
         double t0 = nt_now(), c0 = cpu_now();
-        gemm_epoch(g, shards, n, batch);
+        gemm_epoch(g, shards, shared, n, batch);
         t[r] = nt_now() - t0;
         cpu[r] = cpu_now() - c0;
     }
     *out = summarize(t, cpu, runs);
     *gflops = flops / out->median * 1e-9;
+    for (int k = 1; shared && k < shards; k++)
+        for (int l = 0; l < g[k].L; l++) g[k].W[l] = own_W[k][l];
     for (int k = 0; k < shards; k++) gemm_free(&g[k]);
     return NT_OK;
 }
@@ -357,7 +388,8 @@ static nt_status bench_gemm(size_t n, int batch, int shards, int runs, timing *o
 static void usage(FILE *f)
 {
     fprintf(f, "usage: bench_epoch [--batches 32,64,128,512] [--threads 1,2] [--runs 3]\n"
-               "                   [--parallel blas|shards] [--csv FILE] [--data mnist]\n"
+               "                   [--parallel blas|shards|shards-shared] [--csv FILE]\n"
+               "                   [--data mnist]\n"
                "                   [--no-gemm]\n"
                "       bench_epoch --info\n"
                "       bench_epoch --profile-epochs N [--batches 128] [--threads 1]\n");
@@ -380,7 +412,7 @@ int main(int argc, char **argv)
     int batches[MAX_LIST] = {32, 64, 128, 512}, nb = 4;
     int threads[MAX_LIST] = {1, 2}, nth = 2;
     int runs = 3, profile_epochs = 0;
-    bool no_gemm = false, sharded = false;
+    bool no_gemm = false, sharded = false, shared = false;
     const char *csv = NULL, *data = "mnist";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -396,8 +428,9 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--profile-epochs") == 0 && v) {
             profile_epochs = atoi(v), i++;
         } else if (strcmp(a, "--parallel") == 0 && v &&
-                   (!strcmp(v, "blas") || !strcmp(v, "shards"))) {
-            sharded = !strcmp(v, "shards"), i++;
+                   (!strcmp(v, "blas") || !strcmp(v, "shards") || !strcmp(v, "shards-shared"))) {
+            sharded = strcmp(v, "blas") != 0;
+            shared = !strcmp(v, "shards-shared"), i++;
         } else if (strcmp(a, "--no-gemm") == 0) {
             no_gemm = true;
         } else if (strcmp(a, "--csv") == 0 && v) {
@@ -447,7 +480,8 @@ int main(int argc, char **argv)
     const char *core = openblas_get_corename();
     printf("%zu images, OpenBLAS core %s (OPENBLAS_CORETYPE=%s), median of %d runs, "
            "threads as %s\n", train.n, core, ct ? ct : "unset", runs,
-           sharded ? "shards (one BLAS thread each)" : "BLAS threads");
+           shared    ? "shards, GEMM-only on shared weights updated each batch"
+           : sharded ? "shards (one BLAS thread each)" : "BLAS threads");
     printf("%7s %6s %6s %10s %10s %7s %9s %8s %9s %9s\n", "threads", "batch", "steps",
            "nntune s", "gemm s", "ratio", "non-gemm", "GFLOP/s", "nt cpu s", "gemm cpu");
     int status = 0;
@@ -461,7 +495,8 @@ int main(int argc, char **argv)
             timing tn, tg = {NAN, NAN, NAN, NAN};
             double gf = NAN;
             nt_status rc = bench_train(&train, B, shards, runs, 1, true, &tn);
-            if (rc == NT_OK && !no_gemm) rc = bench_gemm(train.n, B, shards, runs, &tg, &gf);
+            if (rc == NT_OK && !no_gemm)
+                rc = bench_gemm(train.n, B, shards, shared && shards > 1, runs, &tg, &gf);
             if (rc != NT_OK) {
                 fprintf(stderr, "bench_epoch: batch %d: %s\n", B, nt_last_error());
                 status = 1;
@@ -475,7 +510,8 @@ int main(int argc, char **argv)
             if (out)
                 fprintf(out, "%s,%s,%s,%d,%d,%d,%ld,%.4f,%.4f,%.4f,%.4f,%.4f,%.3f,%.3f,%.2f,%.0f,"
                              "%.4f,%.4f\n",
-                        ct ? ct : "unset", core, sharded ? "shards" : "blas", T,
+                        ct ? ct : "unset", core,
+                        shared ? "shards-shared" : sharded ? "shards" : "blas", T,
                         openblas_get_num_threads(), B, steps,
                         tn.median, tn.min, tn.max, tg.median, tg.min, ratio, share, gf,
                         (double)train.n / tn.median, tn.cpu, tg.cpu);

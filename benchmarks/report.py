@@ -63,7 +63,11 @@ def epoch_section(work, run):
             "(`nntune train`'s default and the refit's: each batch cut into 2 row",
             "blocks, each trained on its own thread with one BLAS thread, gradients",
             "summed; the GEMM-only side then replays each block's GEMMs on its own",
-            "thread too). Median of the timed runs after a warm-up (min-max in",
+            "thread too). **shards\\*** rows time the same sharded epoch against a",
+            "GEMM-only side whose threads share one set of weights and write their",
+            "slice of it after every batch, as a sharded step's update does: the",
+            "weights then cross between the cores every step, which no single-core",
+            "replay pays. Median of the timed runs after a warm-up (min-max in",
             "brackets); ratio = nntune / GEMM-only.",
             "",
             table(["OpenBLAS core (OPENBLAS_CORETYPE)", "threads", "batch", "steps",
@@ -88,14 +92,16 @@ def epoch_section(work, run):
 
 
 def how(r):
-    """How a row used its threads: "1", "2 BLAS", "2 shards"."""
+    """How a row used its threads: "1", "2 BLAS", "2 shards", "2 shards*"."""
     if r["threads"] == "1":
         return "1"
-    return f"{r['threads']} {'shards' if r['parallel'] == 'shards' else 'BLAS'}"
+    return r["threads"] + {"shards": " shards", "shards-shared": " shards*"}.get(r["parallel"], " BLAS")
 
 
 def nntune_best_epoch(ep, batch, coretype):
-    cands = [r for r in ep if r["batch"] == str(batch) and r["coretype"] == coretype]
+    # shards* rows time the same nntune epoch as shards rows again
+    cands = [r for r in ep if r["batch"] == str(batch) and r["coretype"] == coretype
+             and r["parallel"] != "shards-shared"]
     if not cands:
         return None
     return min(cands, key=lambda r: float(r["nntune_s"]))

@@ -91,6 +91,7 @@ rm -f "$CSV"
 echo "== 1. epoch time, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} (as the environment sets it)"
 ./build/bench_epoch --batches 32,64,128,512 --threads 1,2 --runs "$RUNS" --csv "$CSV"
 ./build/bench_epoch --batches 32,64,128,512 --threads 2 --parallel shards --runs "$RUNS" --csv "$CSV"
+./build/bench_epoch --batches 32,64,128,512 --threads 2 --parallel shards-shared --runs "$RUNS" --csv "$CSV"
 
 echo "== epoch time with AVX-512 kernels: OPENBLAS_CORETYPE=SkylakeX"
 OPENBLAS_CORETYPE=SkylakeX ./build/bench_epoch --batches 128 --threads 1,2 --runs "$RUNS" --csv "$CSV"

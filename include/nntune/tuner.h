@@ -79,7 +79,8 @@ typedef void (*nt_trial_fn)(const nt_trial *t, int best, void *user);
 
 typedef struct {
     int trials;                   /* budget in trials, >= 1 */
-    double time_budget;           /* seconds; 0 = none. No trial starts after */
+    double time_budget;           /* seconds; 0 = none. No trial (or batch
+                                     of trials) starts after */
     volatile sig_atomic_t *stop;  /* optional: stop when *stop != 0 */
     int max_failures_in_row;      /* stop after this many failures; 0 = 10 */
     nt_trial_fn on_trial;
