@@ -594,3 +594,36 @@ Test(objective, a_stopped_batch_keeps_its_whole_trials_and_at_most_one_cut_short
     nt_cv_free(&cv);
     nt_dataset_free(&ds);
 }
+
+Test(objective, a_resumed_trials_kept_folds_survive_another_stop_before_they_come_up)
+{
+    // a cut-short trial whose fold 2 finished but fold 1 did not (it
+    // diverged, say); stopped again before anything starts, it must hand
+    // back fold 2 as it was, not an empty fold
+    nt_dataset ds = make_blobs(300, 20, 0.8, 5);
+    nt_space s = parse("lr = 0.005\nepochs = 3\n");
+    nt_cv cv = make_cv(&ds, 3, 1);
+    cr_assert_eq(nt_cv_init(&cv), NT_OK, "%s", nt_last_error());
+    double u[NT_MAX_PARAMS] = {0};
+    nt_trial cut;
+    memset(&cut, 0, sizeof cut);
+    nt_space_decode(&s, u, &cut.values);
+    cut.n_folds = 3;
+    cut.folds_done = 2u;
+    cut.fold_metric[1] = 0.8125;
+    cut.fold_epochs[1] = cut.fold_ran[1] = 3;
+    cv.resume = &cut;
+    volatile sig_atomic_t stop = 1;
+    cv.stop = &stop;
+    nt_trial t;
+    memset(&t, 0, sizeof t);
+    nt_space_decode(&s, u, &t.values);
+    cr_assert_eq(nt_cv_objective(&cv, &s, &t), NT_ERR_INTERRUPTED);
+    cr_assert_eq(t.folds_done, 2u, "kept folds %#x, want fold 2 only", t.folds_done);
+    cr_assert(t.fold_metric[1] == 0.8125 && t.fold_epochs[1] == 3,
+              "fold 2 came back as %g (epoch %d), want 0.8125 (epoch 3)", t.fold_metric[1],
+              t.fold_epochs[1]);
+    nt_curves_free(t.curves, t.n_folds);
+    nt_cv_free(&cv);
+    nt_dataset_free(&ds);
+}

@@ -427,14 +427,17 @@ nt_status nt_cv_objective_batch(void *ctx, const nt_space *space, nt_trial *t, i
         nt_errorf("cross-validation: out of memory");
         return NT_ERR_NOMEM;
     }
+    // a fold a cut-short run of the same trial finished is taken as it was
     for (int i = 0; i < n; i++) {
         runs[i] = trial_settings(cv, space, &t[i], &arch[i], &cfg[i]);
         prior[i] = runs[i] ? resumed(cv, space, &t[i]) : NULL;
+        for (int f = 0; prior[i] && f < k; f++)
+            if (prior[i]->folds_done >> f & 1u) fold_from(prior[i], f, &res[i][f]);
     }
     // The batch's folds, trial by trial, go to `jobs` threads in that order.
     // Folds are independent: each has its own data view, network and RNG
-    // streams, so running them side by side gives the same numbers, and a
-    // fold a cut-short run finished is taken as it was. A stop request lets
+    // streams, so running them side by side gives the same numbers. A stop
+    // request lets
     // the folds in progress finish and starts no other; since they start in
     // order, the folds started are the first ones: whole trials, then at
     // most one trial cut short.
@@ -450,9 +453,8 @@ nt_status nt_cv_objective_batch(void *ctx, const nt_space *space, nt_trial *t, i
         }
         if (j >= total) break;
         int i = j / k, f = j % k;
-        if (!runs[i]) continue;
-        if (prior[i] && (prior[i]->folds_done >> f & 1u)) fold_from(prior[i], f, &res[i][f]);
-        else run_fold(cv, &arch[i], &cfg[i], t[i].trial, f, &res[i][f]);
+        if (!runs[i] || (prior[i] && (prior[i]->folds_done >> f & 1u))) continue;
+        run_fold(cv, &arch[i], &cfg[i], t[i].trial, f, &res[i][f]);
     }
     // trials whose folds all started are whole; a fold a resumed trial had
     // already finished counts as started
