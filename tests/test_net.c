@@ -9,25 +9,9 @@
 #include "nntune/net.h"
 #include "nntune/optim.h"
 
+#include "net_helpers.h"
+
 static const nt_act ACTS[] = {NT_ACT_RELU, NT_ACT_TANH, NT_ACT_SIGMOID};
-
-static nt_net make_net(nt_arch a, int max_batch, uint64_t seed)
-{
-    nt_rng r;
-    nt_rng_seed(&r, seed);
-    nt_net net;
-    nt_status rc = nt_net_init(&a, max_batch, &r, &net);
-    cr_assert(rc == NT_OK, "nt_net_init: %s", nt_last_error());
-    return net;
-}
-
-static void fill_data(float *x, int32_t *y, int B, int d, int C, uint64_t seed)
-{
-    nt_rng r;
-    nt_rng_seed(&r, seed);
-    for (int i = 0; i < B * d; i++) x[i] = (float)nt_rng_normal(&r);
-    for (int i = 0; i < B; i++) y[i] = (int32_t)nt_rng_below(&r, (uint64_t)C);
-}
 
 // A double-precision reference of the network, written as plain loops from
 // net.h's description: it reads the parameters as doubles (theta, laid out

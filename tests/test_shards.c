@@ -14,6 +14,8 @@
 #include "nntune/shards.h"
 #include "nntune/train.h"
 
+#include "net_helpers.h"
+
 static nt_arch arch2(int n_in, int h1, int h2, int n_out, float dropout)
 {
     nt_arch a = {.n_in = n_in, .n_out = n_out, .n_hidden = 2, .act = NT_ACT_RELU,
@@ -21,23 +23,6 @@ static nt_arch arch2(int n_in, int h1, int h2, int n_out, float dropout)
     a.hidden[0] = h1;
     a.hidden[1] = h2;
     return a;
-}
-
-static nt_net make_net(nt_arch a, int max_batch, uint64_t seed)
-{
-    nt_rng r;
-    nt_rng_seed(&r, seed);
-    nt_net net;
-    cr_assert_eq(nt_net_init(&a, max_batch, &r, &net), NT_OK, "%s", nt_last_error());
-    return net;
-}
-
-static void fill_data(float *x, int32_t *y, int B, int d, int C, uint64_t seed)
-{
-    nt_rng r;
-    nt_rng_seed(&r, seed);
-    for (int i = 0; i < B * d; i++) x[i] = (float)nt_rng_normal(&r);
-    for (int i = 0; i < B; i++) y[i] = (int32_t)nt_rng_below(&r, (uint64_t)C);
 }
 
 Test(shards, blocks_cover_the_batch_in_order_and_block_0_is_never_empty)
