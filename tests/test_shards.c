@@ -92,7 +92,7 @@ static void check_step_matches_whole(int B, int n, float dropout, float l2)
     nt_shards s;
     cr_assert_eq(nt_shards_init(&s, &cut, n), NT_OK, "%s", nt_last_error());
     size_t hits = 0;
-    float loss = nt_shards_step(&s, x, y, B, l2, &r2, &hits);
+    float loss = nt_shards_step(&s, x, y, B, l2, &r2, &hits, NULL);
     cr_assert(nt_rng_u64(&r1) == nt_rng_u64(&r2),
               "B %d n %d: the step took a different number of draws from the rng", B, n);
     cr_assert_eq(hits, hits_whole, "B %d n %d: %zu rows right, whole batch %zu", B, n, hits,

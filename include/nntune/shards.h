@@ -58,12 +58,26 @@ nt_shard_result nt_shard_pass(nt_shards *s, int k, const float *x, const int32_t
  * defines it. */
 void nt_shards_sum(nt_shards *s, int active, size_t lo, size_t hi);
 
-/* All of it for one batch: seeds drawn from rng as nt_net_forward(train)
- * draws them, the blocks in parallel, their gradients summed into
- * net->grads. Returns the batch's mean cross-entropy (NaN or Inf when the
- * pass diverged) and adds the rows classified right to *correct. nt_train
- * runs these pieces and the optimizer's in one parallel region instead. */
+/* What a caller's threads do in a step besides the passes (nt_train's
+ * batch gather and optimizer); either may be NULL. */
+typedef struct {
+    /* On block k's thread, before its pass: put rows row0..row0+rows-1 of
+     * the batch into the x and y the step reads. */
+    void (*gather)(void *user, int row0, int rows);
+    /* Once net->grads[lo..hi) holds the summed gradient, when the batch's
+     * loss is finite: e.g. the optimizer on that slice. Slices run on
+     * different threads at once. */
+    void (*update)(void *user, size_t lo, size_t hi);
+    void *user;
+} nt_shard_hooks;
+
+/* All of it for one batch, in one parallel region: dropout seeds drawn
+ * from rng as nt_net_forward(train) draws them, each block gathered (hook)
+ * and passed, then the gradients summed into net->grads and updated (hook)
+ * slice by slice. Returns the batch's mean cross-entropy (NaN or Inf when
+ * the pass diverged: no update is made) and adds the rows classified right
+ * to *correct. hooks may be NULL. */
 float nt_shards_step(nt_shards *s, const float *x, const int32_t *y, int B,
-                     float l2, nt_rng *rng, size_t *correct);
+                     float l2, nt_rng *rng, size_t *correct, const nt_shard_hooks *hooks);
 
 #endif

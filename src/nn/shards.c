@@ -2,6 +2,8 @@
 #include "nntune/shards.h"
 
 #include <assert.h>
+#include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "nntune/metrics.h"
@@ -76,26 +78,47 @@ void nt_shards_sum(nt_shards *s, int active, size_t lo, size_t hi)
     }
 }
 
+// Parameters are summed, then updated, a chunk at a time, so the update
+// reads the sum while it is still in cache
+#define UPDATE_CHUNK 4096
+
 float nt_shards_step(nt_shards *s, const float *x, const int32_t *y, int B,
-                     float l2, nt_rng *rng, size_t *correct)
+                     float l2, nt_rng *rng, size_t *correct, const nt_shard_hooks *h)
 {
-    assert(s && s->net && correct);
+    assert(s && s->net && x && y && correct);
     uint64_t seeds[NT_MAX_HIDDEN];
-    const bool drop = nt_net_dropout_seeds(s->net, true, rng, seeds);
+    const uint64_t *drop = nt_net_dropout_seeds(s->net, true, rng, seeds) ? seeds : NULL;
     const int active = nt_shards_active(s, B);
-    nt_shard_result r[NT_MAX_SHARDS];
-    #pragma omp parallel for num_threads(active) schedule(static, 1) if (active > 1)
-    for (int k = 0; k < active; k++)
-        r[k] = nt_shard_pass(s, k, x, y, B, l2, drop ? seeds : NULL);
     const size_t P = s->net->n_params;
-    #pragma omp parallel for num_threads(active) schedule(static, 1) if (active > 1)
-    for (int k = 0; k < active; k++)
-        nt_shards_sum(s, active, P * (size_t)k / (size_t)active,
-                      P * (size_t)(k + 1) / (size_t)active);
+    nt_shard_result r[NT_MAX_SHARDS];
     double total = 0;
-    for (int k = 0; k < active; k++) {
-        total += r[k].loss_sum;
-        *correct += r[k].correct;
+
+    // one parallel region a step: each thread gathers and runs its blocks,
+    // then, after a barrier, sums and updates its slices of the parameters
+    #pragma omp parallel num_threads(active) if (active > 1)
+    {
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        for (int k = t; k < active; k += T) {
+            if (h && h->gather) {
+                int row0, rows;
+                nt_shard_rows(B, active, k, &row0, &rows);
+                h->gather(h->user, row0, rows);
+            }
+            r[k] = nt_shard_pass(s, k, x, y, B, l2, drop);
+        }
+        #pragma omp barrier
+        #pragma omp single
+        for (int k = 0; k < active; k++) total += r[k].loss_sum;
+        // (the single ends with a barrier: every thread sees the total)
+        for (int k = t; k < active; k += T) {
+            size_t lo = P * (size_t)k / (size_t)active, hi = P * (size_t)(k + 1) / (size_t)active;
+            for (size_t c = lo; c < hi; c += UPDATE_CHUNK) {
+                size_t e = hi - c < UPDATE_CHUNK ? hi : c + UPDATE_CHUNK;
+                nt_shards_sum(s, active, c, e);
+                if (h && h->update && isfinite(total)) h->update(h->user, c, e);
+            }
+        }
     }
+    for (int k = 0; k < active; k++) *correct += r[k].correct;
     return (float)(total / B);
 }

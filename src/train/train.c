@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
-#include <omp.h>
 
 #include "nntune/shards.h"
 
@@ -139,53 +138,28 @@ static nt_status buffers_init(train_buffers *b, nt_net *net,
     return rc;
 }
 
-// Parameters updated a chunk at a time after the sum of the shards'
-// gradients, so the optimizer reads the sum while it is still in cache
-#define UPDATE_CHUNK 4096
+/* A sharded step's own work (nt_shard_hooks): each block gathers its own
+ * rows, and each slice of the summed gradient goes through the optimizer. */
+typedef struct {
+    train_buffers *b;
+    const nt_view *train;
+    size_t start;   /* the batch's first position in b->order */
+    float lr;
+} step_hooks;
 
-// One step with shards, in one parallel region: each thread gathers and
-// trains its blocks of rows, then, after a barrier, sums the blocks'
-// gradients and applies the optimizer on its own slice of the parameters.
-// Returns the batch's mean loss; a non-finite one leaves the weights alone
-// (the caller stops), as in the unsharded step.
-static float sharded_step(train_buffers *b, const nt_view *train, size_t start, int B,
-                          float l2, float lr, nt_rng *rng, size_t *correct)
+static void gather_block(void *user, int row0, int rows)
 {
-    nt_shards *s = &b->shards;
-    uint64_t seeds[NT_MAX_HIDDEN];
-    const uint64_t *drop = nt_net_dropout_seeds(s->net, true, rng, seeds) ? seeds : NULL;
-    const int active = nt_shards_active(s, B);
-    const size_t P = s->net->n_params, d = train->ds->d;
-    nt_shard_result r[NT_MAX_SHARDS];
-    double total = 0;
+    step_hooks *h = user;
+    size_t d = h->train->ds->d;
+    nt_view_gather(h->train, h->b->order, h->start + (size_t)row0, (size_t)rows,
+                   h->b->xb + (size_t)row0 * d, h->b->yb + row0);
+}
 
-    #pragma omp parallel num_threads(active)
-    {
-        const int t = omp_get_thread_num(), T = omp_get_num_threads();
-        for (int k = t; k < active; k += T) {
-            int row0, rows;
-            nt_shard_rows(B, active, k, &row0, &rows);
-            nt_view_gather(train, b->order, start + (size_t)row0, (size_t)rows,
-                           b->xb + (size_t)row0 * d, b->yb + row0);
-            r[k] = nt_shard_pass(s, k, b->xb, b->yb, B, l2, drop);
-        }
-        #pragma omp barrier
-        #pragma omp single
-        {
-            for (int k = 0; k < active; k++) total += r[k].loss_sum;
-            if (isfinite(total)) nt_optim_next(&b->opt);
-        }  // and every thread waits here
-        for (int k = t; k < active && isfinite(total); k += T) {
-            size_t lo = P * (size_t)k / (size_t)active, hi = P * (size_t)(k + 1) / (size_t)active;
-            for (size_t c = lo; c < hi; c += UPDATE_CHUNK) {
-                size_t e = hi - c < UPDATE_CHUNK ? hi : c + UPDATE_CHUNK;
-                nt_shards_sum(s, active, c, e);
-                nt_optim_update(&b->opt, s->net->params, s->net->grads, lr, c, e);
-            }
-        }
-    }
-    for (int k = 0; k < active; k++) *correct += r[k].correct;
-    return (float)(total / B);
+static void update_slice(void *user, size_t lo, size_t hi)
+{
+    step_hooks *h = user;
+    nt_net *net = h->b->shards.net;
+    nt_optim_update(&h->b->opt, net->params, net->grads, h->lr, lo, hi);
 }
 
 static bool all_finite(const float *p, size_t n)
@@ -263,7 +237,12 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
             float loss;
             if (sharded) {
                 lr = nt_schedule_lr(&sched, step);
-                loss = sharded_step(&b, train, start, B, cfg->l2, (float)lr, rng, &correct);
+                // the step count only matters to steps that follow, and a
+                // diverged step (no update) ends training
+                nt_optim_next(&b.opt);
+                step_hooks sh = {&b, train, start, (float)lr};
+                nt_shard_hooks hooks = {gather_block, update_slice, &sh};
+                loss = nt_shards_step(&b.shards, b.xb, b.yb, B, cfg->l2, rng, &correct, &hooks);
             } else {
                 nt_view_gather(train, b.order, start, (size_t)B, b.xb, b.yb);
                 const float *p = nt_net_forward(net, b.xb, B, true, rng);
