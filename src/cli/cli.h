@@ -43,6 +43,9 @@ bool cli_duration(const char *cmd, const char *opt, const char *s, double *out);
 void cli_set_threads(int threads);
 /* BLAS's thread count now (its default until cli_set_threads). */
 int cli_blas_threads(void);
+/* Shards for one training (train, the refit): one per thread of that
+ * count, at most NT_MAX_SHARDS. */
+int cli_training_shards(void);
 
 /* Load --data (and --test-data) with a message on failure. */
 bool cli_load_data(const char *cmd, const char *spec, const char *test_path,

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "nntune/shards.h"
+
 static int verror(int code, const char *cmd, const char *fmt, va_list ap)
 {
     fprintf(stderr, "nntune%s%s: ", cmd && *cmd ? " " : "", cmd ? cmd : "");
@@ -131,6 +133,12 @@ bool cli_duration(const char *cmd, const char *opt, const char *s, double *out)
 int cli_blas_threads(void)
 {
     return openblas_get_num_threads();
+}
+
+int cli_training_shards(void)
+{
+    int threads = cli_blas_threads();
+    return threads < NT_MAX_SHARDS ? threads : NT_MAX_SHARDS;
 }
 
 void cli_set_threads(int threads)

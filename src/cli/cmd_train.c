@@ -196,8 +196,7 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     cli_set_threads(co.threads);
     // every core trains its own row block of each batch (shards.h)
-    int threads = cli_blas_threads();
-    mo.cfg.shards = threads < NT_MAX_SHARDS ? threads : NT_MAX_SHARDS;
+    mo.cfg.shards = cli_training_shards();
     FILE *out = co.json ? stderr : stdout;
 
     char name[256], default_save[600];

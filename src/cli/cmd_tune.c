@@ -18,7 +18,6 @@
 #include "nntune/journal.h"
 #include "nntune/model.h"
 #include "nntune/objective.h"
-#include "nntune/shards.h"
 #include "nntune/testfn.h"
 
 typedef struct {
@@ -593,8 +592,7 @@ static int refit_and_test(const tune_opts *o, const nt_space *space, const nt_cv
     cfg.epochs = nt_cv_refit_epochs(best);
     // one network and every core: each batch in row blocks, one per core
     // (shards.h), which beats one pass on BLAS's threads at these sizes
-    int threads = cli_blas_threads();
-    cfg.shards = threads < NT_MAX_SHARDS ? threads : NT_MAX_SHARDS;
+    cfg.shards = cli_training_shards();
     nt_net net = {0};
     nt_history hist = {0};
     nt_metrics m = {0};
