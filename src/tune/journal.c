@@ -237,28 +237,24 @@ static double num_or_nan(const cJSON *o, const char *key)
 }
 
 /* One journal line -> a trial. */
-static nt_status parse_trial(const char *path, int line, const char *text,
+static nt_status parse_trial(const char *path, int line, const cJSON *o,
                              const nt_space *space, nt_trial *t)
 {
     memset(t, 0, sizeof *t);
-    cJSON *o = cJSON_Parse(text);
     const cJSON *trial = cJSON_GetObjectItemCaseSensitive(o, "trial");
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(o, "status");
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "u");
-    nt_status rc = NT_OK;
     if (!cJSON_IsObject(o) || !cJSON_IsNumber(trial) || !cJSON_IsString(status) ||
         !cJSON_IsArray(u) || cJSON_GetArraySize(u) != space->dims) {
         nt_errorf("%s:%d: not a trial of this study's space", path, line);
-        rc = NT_ERR_FORMAT;
-        goto done;
+        return NT_ERR_FORMAT;
     }
     t->trial = trial->valueint;
     for (int d = 0; d < space->dims; d++) {
         const cJSON *x = cJSON_GetArrayItem(u, d);
         if (!cJSON_IsNumber(x) || !(x->valuedouble >= 0 && x->valuedouble <= 1)) {
             nt_errorf("%s:%d: point coordinate %d is not in [0,1]", path, line, d);
-            rc = NT_ERR_FORMAT;
-            goto done;
+            return NT_ERR_FORMAT;
         }
         t->u[d] = x->valuedouble;
     }
@@ -276,8 +272,7 @@ static nt_status parse_trial(const char *path, int line, const char *text,
     t->finished = num_or_nan(o, "finished");
     if (t->status == NT_OK && !isfinite(t->score)) {
         nt_errorf("%s:%d: trial %d is ok but has no score", path, line, t->trial);
-        rc = NT_ERR_FORMAT;
-        goto done;
+        return NT_ERR_FORMAT;
     }
     const cJSON *folds = cJSON_GetObjectItemCaseSensitive(o, "folds");
     const cJSON *ep = cJSON_GetObjectItemCaseSensitive(o, "fold_epochs");
@@ -294,9 +289,7 @@ static nt_status parse_trial(const char *path, int line, const char *text,
             t->fold_ran[f] = cJSON_IsNumber(x) ? x->valueint : 0;
         }
     }
-done:
-    cJSON_Delete(o);
-    return rc;
+    return NT_OK;
 }
 
 nt_status nt_journal_read(const char *path, const nt_space *space, char **header,
@@ -336,7 +329,9 @@ nt_status nt_journal_read(const char *path, const nt_space *space, char **header
             continue;
         }
         nt_trial t;
-        nt_status prc = complete ? parse_trial(path, lineno, line, space, &t) : NT_ERR_FORMAT;
+        cJSON *o = complete ? cJSON_Parse(line) : NULL;
+        nt_status prc = complete ? parse_trial(path, lineno, o, space, &t) : NT_ERR_FORMAT;
+        cJSON_Delete(o);
         if (prc != NT_OK && last) { // torn write: the process died mid-line
             *dropped = 1;
             break;
@@ -446,10 +441,10 @@ nt_status nt_partial_read(const char *path, const nt_space *s, nt_trial *t)
     size_t cap = 0;
     ssize_t len = getline(&line, &cap, f);
     fclose(f);
-    nt_status rc = len > 0 ? parse_trial(path, 1, line, s, t) : NT_ERR_FORMAT;
-    if (len <= 0) nt_errorf("%s: empty", path);
-    cJSON *o = rc == NT_OK ? cJSON_Parse(line) : NULL;
+    cJSON *o = len > 0 ? cJSON_Parse(line) : NULL;
     free(line);
+    nt_status rc = len > 0 ? parse_trial(path, 1, o, s, t) : NT_ERR_FORMAT;
+    if (len <= 0) nt_errorf("%s: empty", path);
     const cJSON *done = cJSON_GetObjectItemCaseSensitive(o, "folds_done");
     double mask = cJSON_IsNumber(done) ? done->valuedouble : -1;
     if (rc == NT_OK && (t->n_folds < 2 || !(mask >= 1 && mask < (double)(1u << t->n_folds)) ||
