@@ -1,17 +1,24 @@
-"""grid_row.py - the grid-search row of benchmarks/run.sh's grid.csv for
-nntune, from `nntune ... --json` and the wall-clock start and end.
+"""grid_row.py - one nntune row of benchmarks/run.sh's grid.csv, from
+`nntune ... --json` and the wall-clock start and end of that run.
 
-    grid_row.py SUMMARY.json T0 T1 > grid.csv
+    grid_row.py SUMMARY.json SEED JOBS T0 T1 [--header] >> grid.csv
+
+The best configuration is written as scikit-learn's GridSearchCV names it
+(hidden, lr, alpha), alpha being nntune's l2 times the batch size (see
+grid8.txt), so the two tools' choices compare directly.
 """
 import json
 import sys
 
-if len(sys.argv) != 4:
-    sys.exit("usage: grid_row.py SUMMARY.json T0 T1")
-summary = json.load(open(sys.argv[1]))
+args = [a for a in sys.argv[1:] if a != "--header"]
+if len(args) != 5:
+    sys.exit("usage: grid_row.py SUMMARY.json SEED JOBS T0 T1 [--header]")
+summary = json.load(open(args[0]))
 best = summary["best"]
 hp = best["params"]
-print("peer,n_jobs,seconds,best_cv,best_cv_std,best_params,test_accuracy")
-print(f"nntune,2,{float(sys.argv[3]) - float(sys.argv[2]):.2f},{best['cv']['mean']:.6f},"
-      f"{best['cv']['std']:.6f},hidden={hp['units']};lr={hp['lr']};l2={hp['l2']},"
+alpha = hp["l2"] * hp["batch"]
+if "--header" in sys.argv:
+    print("peer,n_jobs,seed,seconds,best_cv,best_cv_std,best_params,test_accuracy")
+print(f"nntune,{args[2]},{args[1]},{float(args[4]) - float(args[3]):.2f},{best['cv']['mean']:.6f},"
+      f"{best['cv']['std']:.6f},hidden={hp['units']};lr={hp['lr']};alpha={alpha:.4g},"
       f"{summary['test']['accuracy']:.6f}")

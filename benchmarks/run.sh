@@ -20,6 +20,8 @@
 #                      --strategy bayes`, about 27 minutes) instead of 60 s
 #   BENCH_RUNS=3       timed runs per epoch measurement (median reported)
 #   BENCH_PEERS=0      skip PyTorch, scikit-learn and Optuna (and their set-up)
+#   BENCH_GRID_SEEDS=1,2,3,4,5  section 3's seeds: each tool's grid search
+#                      runs once per seed (folds and initial weights)
 #   BENCH_PROFILE=1    also profile 5 epochs at batch 128 with perf
 #
 # The peers come from Debian packages (python3-torch, python3-sklearn,
@@ -39,6 +41,7 @@ for arg in "$@"; do
 done
 RUNS=${BENCH_RUNS:-$([ "$FULL" = 1 ] && echo 5 || echo 3)}
 PEERS=${BENCH_PEERS:-1}
+GRID_SEEDS=${BENCH_GRID_SEEDS:-1,2,3,4,5}
 PY=/usr/bin/python3   # Debian's, which sees the python3-* packages
 CC=${CC:-gcc}
 CFLAGS="-std=c11 -O2 -march=native -fno-math-errno -Wall -Wextra -Wshadow -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread"
@@ -121,18 +124,24 @@ if [ "$PEERS" = 1 ]; then
     "$PY" benchmarks/peers/torch_epoch.py --data data/mnist --runs "$RUNS" --csv "$WORK/torch.csv"
 fi
 
-echo "== 3. grid search, 8 configurations x 3 folds x 5 epochs on 20,000 images"
+echo "== 3. grid search, 8 configurations x 3 folds x 5 epochs on 20,000 images, seeds $GRID_SEEDS"
 GRID_N=20000
+GRID_JOBS=$(nproc)
 "$PY" benchmarks/peers/mnist.py subset --data data/mnist --n "$GRID_N" --out "$WORK/mnist20k"
-grid_cmd="nntune --data mnist20k --strategy grid --space benchmarks/grid8.txt --es-frac 0"
-t0=$(date +%s.%N)
-./nntune --data "$WORK/mnist20k" --strategy grid --space benchmarks/grid8.txt --es-frac 0 \
-    --out "$WORK/grid8" --json --quiet > "$WORK/grid8.json"
-t1=$(date +%s.%N)
-"$PY" benchmarks/grid_row.py "$WORK/grid8.json" "$t0" "$t1" > "$WORK/grid.csv"
-echo "   nntune: $(tail -n 1 "$WORK/grid.csv")"
+grid_cmd="nntune --data mnist20k --strategy grid --space benchmarks/grid8.txt --es-frac 0 --seed S"
+header=--header
+for seed in ${GRID_SEEDS//,/ }; do
+    t0=$(date +%s.%N)
+    ./nntune --data "$WORK/mnist20k" --strategy grid --space benchmarks/grid8.txt --es-frac 0 \
+        --seed "$seed" --jobs "$GRID_JOBS" --out "$WORK/grid8-$seed" --json --quiet > "$WORK/grid8-$seed.json"
+    t1=$(date +%s.%N)
+    "$PY" benchmarks/grid_row.py "$WORK/grid8-$seed.json" "$seed" "$GRID_JOBS" "$t0" "$t1" $header >> "$WORK/grid.csv"
+    header=
+    echo "   nntune: $(tail -n 1 "$WORK/grid.csv")"
+done
 if [ "$PEERS" = 1 ]; then
-    "$PY" benchmarks/peers/sklearn_grid.py --data data/mnist --n "$GRID_N" --csv "$WORK/sklearn.csv"
+    "$PY" benchmarks/peers/sklearn_grid.py --data data/mnist --n "$GRID_N" --seeds "$GRID_SEEDS" \
+        --csv "$WORK/sklearn.csv"
     tail -n +2 "$WORK/sklearn.csv" >> "$WORK/grid.csv"
 fi
 
@@ -219,6 +228,7 @@ fi
     echo "job2: $job2"
     echo "grid_n: $GRID_N"
     echo "grid_cmd: $grid_cmd"
+    echo "grid_seeds: $GRID_SEEDS"
     echo "full: $FULL"
     echo "profile: ${BENCH_PROFILE:-0}"
 } > "$WORK/run.txt"
