@@ -26,7 +26,7 @@
 #
 # The peers come from Debian packages (python3-torch, python3-sklearn,
 # python3-optuna), installed by benchmarks/peers/setup.sh, and run on
-# Debian's /usr/bin/python3. About 13 minutes on a 2-core machine. Timing is
+# Debian's /usr/bin/python3. About 10-11 minutes on a 2-core machine. Timing is
 # wall clock: run it on an otherwise idle machine (results.md records how
 # idle the CPUs were).
 set -euo pipefail
