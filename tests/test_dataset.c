@@ -117,7 +117,9 @@ Test(dataset, a_folder_of_gzip_idx_files_opens_as_train_and_test)
               tr.n_classes);
     cr_assert(te.n == 12 && te.d == 6, "test %zu x %zu; want 12 x 6", te.n,
               te.d);
-    cr_assert_float_eq(tr.X[1], 7.0f / 255, 1e-7f, "X[1] = %g", tr.X[1]);
+    float row[6];
+    nt_dataset_row(&tr, 0, row);
+    cr_assert_eq(row[1], 7.0f / 255, "feature 1 = %g, want 7/255", row[1]);
     cr_assert_eq(te.y[11], 1, "test y[11] = %d, want 1", te.y[11]);
     cr_assert_not_null(strstr(tr.source, tmpdir), "source '%s'", tr.source);
     cr_assert_str_eq(te.source, tmpdir, "test source '%s' names the folder", te.source);
@@ -286,10 +288,13 @@ static void check_mnist_like(const nt_dataset *tr, const nt_dataset *te)
         sum += counts[c];
     }
     cr_assert_eq(sum, tr->n, "label counts sum to %zu, want %zu", sum, tr->n);
-    float lo = 1.0f, hi = 0.0f;
-    for (size_t k = 0; k < tr->n * tr->d; k++) {
-        lo = tr->X[k] < lo ? tr->X[k] : lo;
-        hi = tr->X[k] > hi ? tr->X[k] : hi;
+    float lo = 1.0f, hi = 0.0f, row[784];
+    for (size_t i = 0; i < tr->n; i++) {
+        nt_dataset_row(tr, i, row);
+        for (size_t j = 0; j < tr->d; j++) {
+            lo = row[j] < lo ? row[j] : lo;
+            hi = row[j] > hi ? row[j] : hi;
+        }
     }
     cr_assert(lo == 0.0f && hi == 1.0f, "pixels in [%g, %g], want [0, 1]", lo,
               hi);

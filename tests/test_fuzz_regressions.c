@@ -70,7 +70,7 @@ Test(fuzz_regressions, an_image_file_promising_more_than_it_holds_is_refused_bef
                  (int)rc, (int)NT_ERR_FORMAT, nt_last_error());
     cr_assert_not_null(strstr(nt_last_error(), "truncated"),
                        "message does not say truncated: %s", nt_last_error());
-    cr_assert(ds.X == NULL && ds.n == 0, "out not zeroed: n %zu", ds.n);
+    cr_assert(ds.X == NULL && ds.pixels == NULL && ds.n == 0, "out not zeroed: n %zu", ds.n);
 }
 
 Test(fuzz_regressions, the_same_image_file_with_an_empty_label_file_is_refused)
@@ -82,7 +82,7 @@ Test(fuzz_regressions, the_same_image_file_with_an_empty_label_file_is_refused)
     nt_status rc = nt_idx_load(file_a, file_b, 10, &ds);
     cr_assert(rc == NT_ERR_FORMAT, "status %d, want NT_ERR_FORMAT (%d): %s",
               (int)rc, (int)NT_ERR_FORMAT, nt_last_error());
-    cr_assert(ds.X == NULL && ds.y == NULL, "out not zeroed: n %zu", ds.n);
+    cr_assert(ds.X == NULL && ds.pixels == NULL && ds.y == NULL, "out not zeroed: n %zu", ds.n);
 }
 
 /* fuzz_journal crash-01b9ae60 (read against the default MNIST space): a

@@ -98,20 +98,28 @@ static void check_round_trip(const char *img, const char *lab)
     cr_assert_eq(ds.d, (size_t)(ROWS * COLS), "d = %zu, want %d", ds.d,
                  ROWS * COLS);
     cr_assert_eq(ds.n_classes, 10, "n_classes = %d", ds.n_classes);
-    cr_assert_eq((uintptr_t)ds.X % 64, 0u, "X not 64-byte aligned");
-    for (size_t k = 0; k < ds.n * ds.d; k++) {
-        float want = pixels[k] / 255.0f;
-        cr_assert_float_eq(ds.X[k], want, 1e-7f, "X[%zu] = %g, want %g", k,
-                           ds.X[k], want);
+    // the bytes are kept as they are; a row reads as byte / 255.0f exactly
+    cr_assert_null(ds.X, "an IDX set holds its pixels as bytes, not X");
+    cr_assert_not_null(ds.pixels, "no pixels");
+    cr_assert_eq(memcmp(ds.pixels, pixels, sizeof pixels), 0, "pixels differ from the file's");
+    float row[ROWS * COLS];
+    for (size_t i = 0; i < ds.n; i++) {
+        nt_dataset_row(&ds, i, row);
+        for (size_t j = 0; j < ds.d; j++) {
+            float want = (float)pixels[i * ds.d + j] / 255.0f;
+            cr_assert_eq(row[j], want, "row %zu feature %zu = %.9g, want %.9g", i, j,
+                         row[j], want);
+        }
     }
-    cr_assert_eq(ds.X[0], 0.0f, "X[0] = %g, want 0", ds.X[0]);
-    cr_assert_eq(ds.X[1], 1.0f, "X[1] = %g, want 1", ds.X[1]);
+    nt_dataset_row(&ds, 0, row);
+    cr_assert_eq(row[0], 0.0f, "feature 0 = %g, want 0", row[0]);
+    cr_assert_eq(row[1], 1.0f, "feature 1 = %g, want 1", row[1]);
     for (int i = 0; i < N; i++)
         cr_assert_eq(ds.y[i], labels[i], "y[%d] = %d, want %d", i, ds.y[i],
                      labels[i]);
     cr_assert_str_eq(ds.source, img, "source '%s', want '%s'", ds.source, img);
     nt_dataset_free(&ds);
-    cr_assert_null(ds.X, "free leaves X set");
+    cr_assert_null(ds.pixels, "free leaves pixels set");
 }
 
 Test(idx, raw_files_round_trip_with_pixels_scaled_to_unit_range)
@@ -154,8 +162,8 @@ static void expect_refused(const char *img, const char *lab, int n_classes,
     const char *msg = nt_last_error();
     cr_assert_eq(rc, want, "status %d (%s), want %d; message: %s", rc,
                  nt_strerror(rc), want, msg);
-    cr_assert(ds.n == 0 && ds.X == NULL && ds.y == NULL,
-              "output not zeroed: n = %zu, X = %p", ds.n, (void *)ds.X);
+    cr_assert(ds.n == 0 && ds.X == NULL && ds.pixels == NULL && ds.y == NULL,
+              "output not zeroed: n = %zu, pixels = %p", ds.n, (void *)ds.pixels);
     cr_assert_not_null(strstr(msg, must), "message '%s' lacks '%s'", msg, must);
     if (must2)
         cr_assert_not_null(strstr(msg, must2), "message '%s' lacks '%s'", msg,

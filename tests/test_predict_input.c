@@ -50,7 +50,7 @@ static void write_text(const char *path, const char *text)
 
 static void expect_zeroed(const nt_dataset *ds)
 {
-    cr_assert(ds->n == 0 && ds->d == 0 && ds->X == NULL && ds->y == NULL,
+    cr_assert(ds->n == 0 && ds->d == 0 && ds->X == NULL && ds->pixels == NULL && ds->y == NULL,
               "output not zeroed after a failure: n = %zu, d = %zu", ds->n,
               ds->d);
 }
@@ -81,9 +81,13 @@ static void check_images(const char *img)
               "n %zu d %zu, want %d %d", ds.n, ds.d, N, ROWS * COLS);
     cr_assert_eq(ds.n_classes, 0, "n_classes = %d, want 0 (no labels)",
                  ds.n_classes);
-    for (size_t k = 0; k < ds.n * ds.d; k++)
-        cr_assert_float_eq(ds.X[k], px[k] / 255.0f, 1e-7f,
-                           "X[%zu] = %g, want %g", k, ds.X[k], px[k] / 255.0f);
+    float row[ROWS * COLS];
+    for (size_t i = 0; i < ds.n; i++) {
+        nt_dataset_row(&ds, i, row);
+        for (size_t j = 0; j < ds.d; j++)
+            cr_assert_eq(row[j], px[i * ds.d + j] / 255.0f, "row %zu feature %zu = %g, want %g",
+                         i, j, row[j], px[i * ds.d + j] / 255.0f);
+    }
     for (size_t i = 0; i < ds.n; i++)
         cr_assert_eq(ds.y[i], 0, "y[%zu] = %d, want 0", i, ds.y[i]);
     cr_assert_str_eq(ds.source, img, "source '%s'", ds.source);

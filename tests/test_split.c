@@ -308,3 +308,32 @@ Test(split, index_of_view_copies_absolute_rows)
     nt_index_free(&ix); // twice is fine
     nt_dataset_free(&ds);
 }
+
+Test(split, a_byte_data_set_gathers_the_floats_the_same_data_stored_as_floats_gather)
+{
+    enum { N = 300, DD = 20 };
+    uint8_t *bytes = malloc(N * DD);
+    cr_assert_not_null(bytes);
+    nt_dataset fl, by;
+    cr_assert_eq(nt_dataset_alloc(N, DD, 3, &fl), NT_OK, "%s", nt_last_error());
+    for (size_t k = 0; k < N * DD; k++) {
+        bytes[k] = (uint8_t)(k * 7 % 256); // every byte value occurs
+        fl.X[k] = (float)bytes[k] / 255.0f;
+    }
+    cr_assert_eq(nt_dataset_adopt_pixels(N, DD, 3, bytes, &by), NT_OK, "%s", nt_last_error());
+    for (size_t i = 0; i < N; i++) fl.y[i] = by.y[i] = (int32_t)(i % 3);
+    size_t order[N];
+    for (size_t i = 0; i < N; i++) order[i] = (i * 37 + 11) % N; // a permutation
+    nt_view vf = nt_view_all(&fl), vb = nt_view_all(&by);
+    float xf[64 * DD], xb[64 * DD];
+    int32_t yf[64], yb[64];
+    for (size_t start = 0; start + 64 <= N; start += 64) {
+        nt_view_gather(&vf, order, start, 64, xf, yf);
+        nt_view_gather(&vb, order, start, 64, xb, yb);
+        cr_assert_eq(memcmp(xf, xb, sizeof xf), 0, "rows from %zu differ", start);
+        cr_assert_eq(memcmp(yf, yb, sizeof yf), 0, "labels from %zu differ", start);
+    }
+    nt_dataset_free(&fl);
+    nt_dataset_free(&by);
+    cr_assert_null(by.pixels, "free leaves pixels set");
+}

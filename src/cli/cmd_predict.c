@@ -11,6 +11,7 @@
 #include "nntune/csv.h"
 #include "nntune/idx.h"
 #include "nntune/model.h"
+#include "nntune/split.h"
 
 enum { P_MODEL = 1, P_INPUT, P_JSON, P_OUT, P_TOP, P_THREADS, P_HELP };
 enum { BATCH = 256 }; // rows per forward pass; the net's workspace size
@@ -204,16 +205,19 @@ static void emit(sink *s, size_t index, const float *p, const int *order)
     cJSON_AddItemToArray(s->array, o);
 }
 
-/* Classify every row of ds in batches; *correct counts hits against ds->y. */
-static void predict_all(nt_net *net, const nt_dataset *ds, sink *s, int *order,
-                        size_t *correct)
+/* Classify every row of ds in batches, each gathered into xb (BATCH, d);
+ * *correct counts hits against ds->y. */
+static void predict_all(nt_net *net, const nt_dataset *ds, float *xb, sink *s,
+                        int *order, size_t *correct)
 {
     int n_out = net->arch.n_out, k = s->top > 1 ? s->top : 1;
+    nt_view all = nt_view_all(ds);
     *correct = 0;
     for (size_t i = 0; i < ds->n; i += BATCH) {
         int B = ds->n - i < BATCH ? (int)(ds->n - i) : BATCH;
-        // x is (B, d), a slice of X; probs is (B, n_out)
-        const float *probs = nt_net_forward(net, ds->X + i * ds->d, B, false, NULL);
+        // xb is rows i .. i + B - 1 as floats; probs is (B, n_out)
+        nt_view_gather(&all, NULL, i, (size_t)B, xb, NULL);
+        const float *probs = nt_net_forward(net, xb, B, false, NULL);
         for (int r = 0; r < B; r++) {
             const float *p = probs + (size_t)r * n_out;
             top_classes(p, n_out, k, order);
@@ -253,6 +257,7 @@ int cmd_predict(int argc, char **argv)
     nt_net net = {0};
     nt_dataset ds = {0};
     int *order = NULL;
+    float *xb = NULL;
     char *text = NULL;
     size_t len = 0;
     sink s = {.json = o.json, .top = o.top};
@@ -269,11 +274,12 @@ int cmd_predict(int argc, char **argv)
     if (!load_input(&o, net.arch.n_in, &ds)) goto done;
 
     order = malloc((size_t)net.arch.n_out * sizeof *order);
+    xb = nt_alloc((size_t)BATCH * ds.d * sizeof *xb);
     if (o.json)
         s.array = cJSON_CreateArray();
     else
         s.csv = open_memstream(&text, &len);
-    if (!order || (o.json ? !s.array : !s.csv)) {
+    if (!order || !xb || (o.json ? !s.array : !s.csv)) {
         cli_fail(cmd, "out of memory for %zu predictions", ds.n);
         goto done;
     }
@@ -284,7 +290,7 @@ int cmd_predict(int argc, char **argv)
         fputc('\n', s.csv);
     }
     size_t correct;
-    predict_all(&net, &ds, &s, order, &correct);
+    predict_all(&net, &ds, xb, &s, order, &correct);
     if (o.json) {
         text = cJSON_Print(s.array);
         len = text ? strlen(text) : 0;
@@ -318,6 +324,7 @@ done:
     free(text);
     cJSON_Delete(s.array);
     free(order);
+    nt_free(xb);
     nt_dataset_free(&ds);
     nt_net_free(&net);
     return rc;

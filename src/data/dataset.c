@@ -34,10 +34,44 @@ nt_status nt_dataset_alloc(size_t n, size_t d, int n_classes, nt_dataset *out)
     return NT_OK;
 }
 
+nt_status nt_dataset_adopt_pixels(size_t n, size_t d, int n_classes,
+                                  uint8_t *pixels, nt_dataset *out)
+{
+    assert(out && n_classes >= 0);
+    memset(out, 0, sizeof *out);
+    out->y = n <= SIZE_MAX / sizeof(int32_t) ? nt_alloc(n * sizeof(int32_t)) : NULL;
+    if (!out->y) {
+        nt_errorf("dataset: cannot allocate %zu labels", n);
+        free(pixels);
+        return NT_ERR_NOMEM;
+    }
+    out->pixels = pixels;
+    out->n = n;
+    out->d = d;
+    out->n_classes = n_classes;
+    return NT_OK;
+}
+
+void nt_dataset_row(const nt_dataset *ds, size_t row, float *out)
+{
+    size_t d = ds->d;
+    assert(row < ds->n);
+    if (ds->X) {
+        memcpy(out, ds->X + row * d, d * sizeof(float));
+        return;
+    }
+    const uint8_t *p = ds->pixels + row * d;
+    // a division, not a multiplication by 1/255: 126 of the 256 bytes
+    // would give another float, and every score with them
+    #pragma omp simd
+    for (size_t j = 0; j < d; j++) out[j] = (float)p[j] / 255.0f;
+}
+
 void nt_dataset_free(nt_dataset *ds)
 {
     if (!ds) return;
     nt_free(ds->X);
+    free(ds->pixels);
     nt_free(ds->y);
     memset(ds, 0, sizeof *ds);
 }

@@ -145,7 +145,7 @@ static nt_status idx_open(const char *path, uint32_t magic, idx_file *f)
     }
     f->bytes = (size_t)(bytes * f->dims[2]);
     // an uncompressed file must hold the promised bytes: check its size
-    // before the caller allocates 4 bytes a pixel for them
+    // before the caller allocates room for them
     struct stat st;
     if (gzdirect(f->gz) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
         (uint64_t)st.st_size < want + (uint64_t)f->bytes) {
@@ -231,12 +231,6 @@ nomem:
     return NT_ERR_NOMEM;
 }
 
-/* Pixels to floats: X is (n, rows*cols), byte / 255. */
-static void pixels_to_floats(const uint8_t *bytes, size_t len, float *X)
-{
-    for (size_t i = 0; i < len; i++) X[i] = (float)bytes[i] / 255.0f;
-}
-
 static nt_status check_labels(const idx_file *f, const uint8_t *bytes,
                               int n_classes, int32_t *y)
 {
@@ -265,14 +259,15 @@ nt_status nt_idx_load(const char *images_path, const char *labels_path,
                   labels_path, lb.dims[0]);
         rc = NT_ERR_MISMATCH;
     }
-    // both payloads are read whole before the 4-byte-a-pixel floats exist
     if (rc == NT_OK) rc = read_payload(&im, &pixels);
     if (rc == NT_OK) rc = read_payload(&lb, &labels);
-    if (rc == NT_OK)
-        rc = nt_dataset_alloc(im.dims[0], (size_t)im.dims[1] * im.dims[2],
-                              n_classes, out);
+    // the data set keeps the pixel bytes (nt_dataset_row scales them)
+    if (rc == NT_OK) {
+        rc = nt_dataset_adopt_pixels(im.dims[0], (size_t)im.dims[1] * im.dims[2],
+                                     n_classes, pixels, out);
+        pixels = NULL;
+    }
     if (rc == NT_OK) rc = check_labels(&lb, labels, n_classes, out->y);
-    if (rc == NT_OK) pixels_to_floats(pixels, im.bytes, out->X);
     free(pixels);
     free(labels);
     idx_close(&im);
@@ -293,10 +288,11 @@ nt_status nt_idx_load_images(const char *path, nt_dataset *out)
     uint8_t *pixels = NULL;
     nt_status rc = idx_open(path, IDX_IMAGES, &im);
     if (rc == NT_OK) rc = read_payload(&im, &pixels);
-    if (rc == NT_OK)
-        rc = nt_dataset_alloc(im.dims[0], (size_t)im.dims[1] * im.dims[2], 0,
-                              out);
-    if (rc == NT_OK) pixels_to_floats(pixels, im.bytes, out->X);
+    if (rc == NT_OK) {
+        rc = nt_dataset_adopt_pixels(im.dims[0], (size_t)im.dims[1] * im.dims[2], 0,
+                                     pixels, out);
+        pixels = NULL;
+    }
     free(pixels);
     idx_close(&im);
     if (rc != NT_OK) {

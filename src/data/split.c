@@ -67,8 +67,8 @@ void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
         assert(pos < v->n);
         size_t row = nt_view_row(v, pos);
         assert(row < ds->n);
-        // X is (count, d): row r of the batch is row `row` of ds->X
-        if (X) memcpy(X + r * d, ds->X + row * d, d * sizeof(float));
+        // X is (count, d): row r of the batch is row `row` of the data set
+        if (X) nt_dataset_row(ds, row, X + r * d);
         if (y) y[r] = ds->y[row];
     }
 }

@@ -20,14 +20,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     nt_dataset ds;
     if (nt_idx_load(img, lbl, 10, &ds) == NT_OK) {
-        if (ds.n == 0 || ds.d == 0 || !ds.X || !ds.y) abort();
+        if (ds.n == 0 || ds.d == 0 || !ds.pixels || !ds.y) abort();
         for (size_t i = 0; i < ds.n; i++)
             if (ds.y[i] < 0 || ds.y[i] >= 10) abort();
     }
     nt_dataset_free(&ds);
 
     if (nt_idx_load_images(img, &ds) == NT_OK) {
-        if (ds.n == 0 || ds.d == 0 || !ds.X) abort();
+        if (ds.n == 0 || ds.d == 0 || !ds.pixels) abort();
     }
     nt_dataset_free(&ds);
     return 0;
