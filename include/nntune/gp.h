@@ -48,7 +48,7 @@ typedef struct {
     double *y;          /* (cap) normalized targets */
     double *theta;      /* (d + 2) log hyperparameters, see above */
     double *L;          /* (cap, cap) lower Cholesky factor of K, row-major */
-    double *Kinv;       /* (cap, cap) K^-1, for nt_gp_predict */
+    double *Kinv;       /* (cap, cap) K^-1, lower triangle, for nt_gp_predict */
     double *alpha;      /* (cap) K^-1 y */
     double *work;       /* scratch: about 3 cap * cap + (d + 20) cap */
     double *kstar;      /* (cap, NT_GP_PREDICT_BLOCK) prediction scratch */
@@ -56,6 +56,8 @@ typedef struct {
                            past n_fit, normalized units (default 0) */
     double jitter;      /* diagonal jitter actually used by the last factor */
     bool factored;      /* L and alpha match X, y and theta */
+    void *pairs;        /* the last fit's L-BFGS curvature pairs, which start
+                           the next fit (gp.c); opaque */
 } nt_gp;
 
 /* Number of hyperparameters for d inputs: d + 2. */
@@ -94,9 +96,11 @@ double nt_gp_log_marginal(nt_gp *gp, const double *theta, double *grad);
 double nt_gp_log_prior(int d, const double *theta, double *grad);
 
 /* Fit theta on the real points by maximizing log marginal likelihood + log
- * prior: from the current theta, then from `restarts` random starts drawn
- * from rng (may be NULL when restarts is 0); keeps the best, then factors
- * all points (fantasies included). With no points, only factors. */
+ * prior: from the current theta (with the curvature the previous fit
+ * learned, so a fit after one more point takes few steps), then from
+ * `restarts` random starts drawn from rng (may be NULL when restarts is 0);
+ * keeps the best, then factors all points (fantasies included). With no
+ * points, only factors. */
 nt_status nt_gp_fit(nt_gp *gp, int restarts, nt_rng *rng);
 
 /* Posterior of the latent function at x (d), in the original units of y:
