@@ -1,8 +1,9 @@
 /* test_gp.c - the Gaussian process against hand computations: kernel
  * values, the posterior on three points with fixed hyperparameters (3x3
  * inverse in closed form), the likelihood gradient against finite
- * differences, expected improvement against its closed form, and a fit that
- * tells a flat dimension from a wiggly one. */
+ * differences, expected improvement against its closed form, a fit that
+ * tells a flat dimension from a wiggly one, and fits that reuse the last
+ * fit's curvature reaching the optimum of fits from scratch. */
 #include <criterion/criterion.h>
 
 #include <math.h>
@@ -254,4 +255,39 @@ Test(gp, fantasies_keep_the_normalization_of_real_points)
     cr_assert(fabs(mu - 2.0) < 1e-3 && v < 1e-3,
               "at the fantasy: mean %g var %g (want ~2, ~0)", mu, v);
     nt_gp_free(&gp);
+}
+
+// A fit starts from the previous fit's L-BFGS curvature: after each added
+// point it must reach the optimum a fit from scratch (same start, no
+// curvature) reaches, not stop early on a stale Hessian estimate.
+Test(gp, a_fit_that_reuses_the_last_fits_curvature_reaches_a_fresh_fits_optimum)
+{
+    nt_gp warm;
+    cr_assert_eq(nt_gp_init(&warm, 3, 24), NT_OK);
+    for (int n = 8; n <= 24; n++) {
+        toy_data(&warm, n);
+        double start[5];
+        memcpy(start, warm.theta, sizeof start);
+        cr_assert_eq(nt_gp_fit(&warm, 0, NULL), NT_OK);
+        double f_warm = nt_gp_log_marginal(&warm, warm.theta, NULL) +
+                        nt_gp_log_prior(3, warm.theta, NULL);
+
+        nt_gp cold;
+        cr_assert_eq(nt_gp_init(&cold, 3, 24), NT_OK);
+        toy_data(&cold, n);
+        memcpy(cold.theta, start, sizeof start);
+        cr_assert_eq(nt_gp_fit(&cold, 0, NULL), NT_OK);
+        double f_cold = nt_gp_log_marginal(&cold, cold.theta, NULL) +
+                        nt_gp_log_prior(3, cold.theta, NULL);
+        double f_start = nt_gp_log_marginal(&cold, start, NULL) +
+                         nt_gp_log_prior(3, start, NULL);
+        nt_gp_free(&cold);
+        cr_assert(f_warm >= f_start - 1e-9,
+                  "%d points: the fit lowered the objective, %.6f -> %.6f",
+                  n, f_start, f_warm);
+        cr_assert(fabs(f_warm - f_cold) < 1e-2,
+                  "%d points: objective %.6f with the kept curvature, %.6f "
+                  "from scratch", n, f_warm, f_cold);
+    }
+    nt_gp_free(&warm);
 }
