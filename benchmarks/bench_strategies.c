@@ -42,9 +42,14 @@ static void run_study(const char *strategy, const nt_testfn *fn, uint64_t seed,
 {
     nt_space space;
     nt_testfn_space(fn, &space);
-    nt_strategy_options opt = {.seed = seed};
+    // "bayes:2": bayes proposing its model trials in batches of 2
+    char name[32];
+    snprintf(name, sizeof name, "%s", strategy);
+    char *colon = strchr(name, ':');
+    nt_strategy_options opt = {.seed = seed, .batch = colon ? atoi(colon + 1) : 0};
+    if (colon) *colon = '\0';
     nt_strategy *st;
-    if (nt_strategy_create(strategy, &space, &opt, &st) != NT_OK)
+    if (nt_strategy_create(name, &space, &opt, &st) != NT_OK)
         die("cannot create strategy ", strategy);
     double best = INFINITY, u[NT_MAX_PARAMS], x[NT_MAX_PARAMS];
     for (int t = 0; t < trials; t++) {

@@ -197,6 +197,51 @@ Test(bayes, never_proposes_a_pending_point_twice)
     nt_strategy_free(st);
 }
 
+/* Two-dimensional bowl, 6 design points, then model trials 6, 7, ...; with
+ * batch 2, trial 7 is the second of the batch {6, 7}. Trial 6 is told
+ * `score6` (NAN: not told at all, still pending) before trial 7 is asked. */
+static void ask_after_partner(int batch, double score6, double *u7, char *why, size_t len)
+{
+    nt_space s;
+    two_d(&s);
+    nt_strategy_options o = {.seed = 11, .batch = batch};
+    nt_strategy *st = NULL;
+    cr_assert_eq(nt_strategy_create("bayes", &s, &o, &st), NT_OK, "%s", nt_last_error());
+    double u[2];
+    for (int t = 0; t < 7; t++) {
+        cr_assert_eq(nt_strategy_ask(st, t, u, NULL, 0), NT_OK, "%s", nt_last_error());
+        double y = (u[0] - 0.3) * (u[0] - 0.3) + (u[1] - 0.6) * (u[1] - 0.6);
+        if (t == 6) y = score6;
+        if (!isnan(y)) nt_strategy_tell(st, t, u, y, true);
+    }
+    cr_assert_eq(nt_strategy_ask(st, 7, u7, why, len), NT_OK, "%s", nt_last_error());
+    nt_strategy_free(st);
+}
+
+Test(bayes, a_batchs_later_trial_is_chosen_without_its_partners_result)
+{
+    double pending[2], low[2], high[2];
+    char why_p[600], why_l[600], why_h[600];
+    ask_after_partner(2, NAN, pending, why_p, sizeof why_p);
+    ask_after_partner(2, -5.0, low, why_l, sizeof why_l);
+    ask_after_partner(2, 5.0, high, why_h, sizeof why_h);
+    for (int j = 0; j < 2; j++) {
+        cr_assert(low[j] == pending[j] && high[j] == pending[j],
+                  "coordinate %d of trial 8: %.17g with trial 7 running, %.17g "
+                  "and %.17g with it told -5 and 5", j, pending[j], low[j], high[j]);
+    }
+    cr_assert_str_eq(why_l, why_p, "why differs once trial 7 is told");
+    cr_assert_str_eq(why_h, why_p, "why differs once trial 7 is told");
+    cr_assert(strstr(why_p, "proposed in a batch of 2 with trial 7"), "why: \"%s\"", why_p);
+    cr_assert(!strstr(why_p, "running trial"), "the partner counted twice: \"%s\"", why_p);
+    // one at a time, the told result moves the next point
+    ask_after_partner(1, -5.0, low, why_l, sizeof why_l);
+    ask_after_partner(1, 5.0, high, why_h, sizeof why_h);
+    cr_assert(max_gap(low, high, 2) > 1e-3, "batch 1: trial 8 at (%g, %g) after -5 and "
+              "(%g, %g) after 5", low[0], low[1], high[0], high[1]);
+    cr_assert(!strstr(why_l, "batch"), "batch 1 why: \"%s\"", why_l);
+}
+
 Test(bayes, failed_trials_are_survived_and_not_modeled_as_zero)
 {
     // scores near 10, best at (0.7, 0.5); every trial with a < 0.4 fails.

@@ -20,14 +20,20 @@ static nt_status branin_objective(void *ctx, const nt_space *space, nt_trial *t)
     return NT_OK;
 }
 
-static nt_strategy *make_strategy(const char *name, const nt_space *s, uint64_t seed)
+static nt_strategy *make_batched(const char *name, const nt_space *s, uint64_t seed,
+                                 int bayes_batch)
 {
     nt_strategy_options opt = {.seed = seed, .grid_points = 2, .initial_points = 4,
-                               .candidates = 256, .restarts = 1};
+                               .candidates = 256, .restarts = 1, .batch = bayes_batch};
     nt_strategy *st = NULL;
     nt_status rc = nt_strategy_create(name, s, &opt, &st);
     cr_assert_eq(rc, NT_OK, "create %s: %s", name, nt_last_error());
     return st;
+}
+
+static nt_strategy *make_strategy(const char *name, const nt_space *s, uint64_t seed)
+{
+    return make_batched(name, s, seed, 0);
 }
 
 typedef struct {
@@ -383,6 +389,7 @@ Test(tuner, a_budget_below_one_trial_is_refused)
 typedef struct {
     const nt_testfn *fn;
     int batches, widest;
+    int first[16];      /* the first trial of each batch, up to 16 */
 } batch_counter;
 
 static nt_status branin_counted(void *ctx, const nt_space *space, nt_trial *t)
@@ -395,6 +402,7 @@ static nt_status branin_batch(void *ctx, const nt_space *space, nt_trial *t, int
                               int *scored)
 {
     batch_counter *c = ctx;
+    if (c->batches < 16) c->first[c->batches] = t[0].trial;
     c->batches++;
     if (n > c->widest) c->widest = n;
     for (int i = 0; i < n; i++) branin_counted(ctx, space, &t[i]);
@@ -402,19 +410,21 @@ static nt_status branin_batch(void *ctx, const nt_space *space, nt_trial *t, int
     return NT_OK;
 }
 
-/* 12 trials one at a time and in batches of up to 3: the same study. */
-static void check_batches_change_nothing(const char *strategy, int want_widest)
+/* 12 trials one at a time and in batches of up to 3: the same study. The
+ * batched run's counter into *out when out is not NULL. */
+static void check_batched(const char *strategy, int bayes_batch, int want_widest,
+                          batch_counter *out)
 {
     const nt_testfn *fn = nt_testfn_find("branin");
     nt_space s;
     nt_testfn_space(fn, &s);
     batch_counter c1 = {.fn = fn}, c3 = {.fn = fn};
     nt_study one = {0}, three = {0};
-    nt_strategy *st = make_strategy(strategy, &s, 5);
+    nt_strategy *st = make_batched(strategy, &s, 5, bayes_batch);
     nt_tuner_config cfg = {.trials = 12};
     cr_assert_eq(nt_tune(&s, st, branin_counted, &c1, &cfg, &one), NT_OK, "%s", nt_last_error());
     nt_strategy_free(st);
-    st = make_strategy(strategy, &s, 5);
+    st = make_batched(strategy, &s, 5, bayes_batch);
     trial_log log = {0};
     nt_tuner_config cfg3 = {.trials = 12, .score_batch = branin_batch, .batch = 3,
                             .on_trial = log_trial, .user = &log};
@@ -438,8 +448,14 @@ static void check_batches_change_nothing(const char *strategy, int want_widest)
     cr_assert_eq(three.best, one.best, "%s: best %d vs %d", strategy, three.best, one.best);
     cr_assert_eq(c3.widest, want_widest, "%s: widest batch %d, want %d", strategy, c3.widest,
                  want_widest);
+    if (out) *out = c3;
     nt_study_free(&one);
     nt_study_free(&three);
+}
+
+static void check_batches_change_nothing(const char *strategy, int want_widest)
+{
+    check_batched(strategy, 0, want_widest, NULL);
 }
 
 Test(tuner, grid_and_random_trials_in_batches_give_the_study_one_at_a_time_gives)
@@ -465,6 +481,19 @@ Test(tuner, bayes_batches_only_its_initial_design)
     cr_assert_eq(c.batches, 1, "%d batch calls, want 1 (design points 1-3)", c.batches);
     nt_strategy_free(st);
     nt_study_free(&study);
+}
+
+Test(tuner, bayes_with_batch_2_scores_its_model_trials_in_pairs_and_the_study_is_unchanged)
+{
+    // design points 1-3 together, the 4th alone (the model's first trial
+    // must wait for it), then model trials in pairs: 5-6, 7-8, 9-10, 11-12
+    batch_counter c;
+    check_batched("bayes", 2, 3, &c);
+    int want[] = {0, 4, 6, 8, 10};
+    cr_assert_eq(c.batches, 5, "%d batch calls, want 5", c.batches);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(c.first[i], want[i], "batch %d starts at trial %d, want %d", i + 1,
+                     c.first[i] + 1, want[i] + 1);
 }
 
 /* A batch objective a stop request cuts after its first trial: the second

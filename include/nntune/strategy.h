@@ -22,6 +22,9 @@ typedef struct {
     int initial_points;   /* bayes: space-filling design size (0 = default) */
     int candidates;       /* bayes: EI candidates (0 = default 2048) */
     int restarts;         /* bayes: kernel fit starts (0 = default) */
+    int batch;            /* bayes: model trials proposed together, each
+                             blind to its batch's earlier results, so they
+                             can train side by side (0 = default 1) */
     uint64_t seed;
 } nt_strategy_options;
 
@@ -40,7 +43,8 @@ typedef struct {
     /* Would the next ask propose the same point (and give the same why)
      * whether or not the pending trials' results were told first? Then the
      * tuner may score it alongside them (a batch, on more cores). Grid and
-     * random: always; bayes: while in its initial design. */
+     * random: always; bayes: while in its initial design, and after it for
+     * all but the first trial of each batch of opt.batch. */
     bool (*independent)(nt_strategy *st);
     void (*free)(nt_strategy *st);
 } nt_strategy_ops;

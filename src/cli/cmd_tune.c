@@ -24,7 +24,7 @@ typedef struct {
     const char *data, *test_data, *objective, *strategy, *space_file, *out;
     const char *params[NT_MAX_PARAMS];
     int n_params;
-    int trials, folds, grid_points, initial_points, jobs;
+    int trials, folds, grid_points, initial_points, bayes_batch, jobs;
     nt_metric metric;
     double time_budget, es_frac;
     uint64_t seed;
@@ -34,7 +34,7 @@ typedef struct {
 enum { T_DATA = 1, T_TEST_DATA, T_OBJECTIVE, T_STRATEGY, T_SPACE, T_PARAM,
        T_TRIALS, T_FOLDS, T_METRIC, T_GRID_POINTS, T_INITIAL, T_TIME, T_SEED,
        T_JOBS, T_OUT, T_JSON, T_QUIET, T_EXPLAIN, T_OVERWRITE, T_ES_FRAC,
-       T_RESUME, T_HELP, T_LIST, T_VERBOSE };
+       T_RESUME, T_HELP, T_LIST, T_VERBOSE, T_BAYES_BATCH };
 
 static const struct option LONGOPTS[] = {
     {"data", required_argument, 0, T_DATA},
@@ -48,6 +48,7 @@ static const struct option LONGOPTS[] = {
     {"metric", required_argument, 0, T_METRIC},
     {"grid-points", required_argument, 0, T_GRID_POINTS},
     {"initial-points", required_argument, 0, T_INITIAL},
+    {"bayes-batch", required_argument, 0, T_BAYES_BATCH},
     {"time-budget", required_argument, 0, T_TIME},
     {"seed", required_argument, 0, T_SEED},
     {"jobs", required_argument, 0, T_JOBS},
@@ -89,6 +90,10 @@ static void usage(FILE *f)
         "  --grid-points N      grid: values per real or integer range           [3]\n"
         "  --initial-points N   bayes: space-filling design size [2*dims+2 in 5..20,\n"
         "                       at most a quarter of --trials]\n"
+        "  --bayes-batch N      bayes: after the design, trials come in batches\n"
+        "                       of N, each chosen without its batch's earlier\n"
+        "                       results, so a batch trains side by side\n"
+        "                       [2; 1 for --objective]\n"
         "  --seed N             seed of the whole study                          [1]\n"
         "How to score:\n"
         "  --folds K            stratified cross-validation folds                [3]\n"
@@ -96,9 +101,10 @@ static void usage(FILE *f)
         "  --es-frac F          slice of each fold's training part watched by\n"
         "                       early stopping; 0 turns early stopping off     [0.1]\n"
         "  --jobs J             folds trained at once, one BLAS thread each;\n"
-        "                       grid, random and bayes's initial design run\n"
-        "                       several trials' folds together to keep all J\n"
-        "                       busy (the scores do not depend on J)  [cores]\n"
+        "                       grid, random and bayes's initial design and\n"
+        "                       batches run several trials' folds together to\n"
+        "                       keep all J busy (the scores do not depend on J)\n"
+        "                       [cores]\n"
         "Output:\n"
         "  --out DIR            run folder                [models/DATA-STRATEGY]\n"
         "  --overwrite          replace an existing run folder's study\n"
@@ -173,6 +179,7 @@ static int parse_args(int argc, char **argv, tune_opts *o)
             break;
         case T_GRID_POINTS: ok = cli_int(cmd, "grid-points", optarg, 2, 100, &o->grid_points); break;
         case T_INITIAL: ok = cli_int(cmd, "initial-points", optarg, 1, 10000, &o->initial_points); break;
+        case T_BAYES_BATCH: ok = cli_int(cmd, "bayes-batch", optarg, 1, NT_MAX_BATCH, &o->bayes_batch); break;
         case T_TIME:
             o->time_set = true;
             if (!strcmp(optarg, "none") || !strcmp(optarg, "0")) o->time_budget = 0;
@@ -504,6 +511,7 @@ static char *study_header(const tune_opts *o, const char *space_text, const char
     cJSON_AddNumberToObject(s, "time_budget", o->time_budget);
     cJSON_AddNumberToObject(s, "grid_points", o->grid_points);
     cJSON_AddNumberToObject(s, "initial_points", o->initial_points);
+    if (!strcmp(o->strategy, "bayes")) cJSON_AddNumberToObject(s, "bayes_batch", o->bayes_batch);
     cJSON_AddStringToObject(s, "space", space_text);
     time_t now = time(NULL);
     char stamp[32];
@@ -660,13 +668,14 @@ done:
     return rc;
 }
 
-/* The initial design size a study header records (0 if none), so a
- * resumed study with a larger --trials keeps the design it started with. */
-static int recorded_initial_points(const char *header)
+/* A number a study header records (0 if none): a resumed study with a
+ * larger --trials keeps the initial design it started with, and its bayes
+ * batch. */
+static int recorded_int(const char *header, const char *key)
 {
     cJSON *h = cJSON_Parse(header);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(h, "study"), "initial_points");
+        cJSON_GetObjectItemCaseSensitive(h, "study"), key);
     int n = cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
     cJSON_Delete(h);
     return n;
@@ -699,7 +708,7 @@ static int check_resume(const char *dir, const char *old_header, const char *new
 {
     static const char *const keys[] = {"strategy", "seed", "objective", "data",
                                        "folds", "metric", "es_frac", "grid_points",
-                                       "initial_points", "space"};
+                                       "initial_points", "bayes_batch", "space"};
     cJSON *a = cJSON_Parse(old_header), *b = cJSON_Parse(new_header);
     const cJSON *sa = cJSON_GetObjectItemCaseSensitive(a, "study");
     const cJSON *sb = cJSON_GetObjectItemCaseSensitive(b, "study");
@@ -709,6 +718,10 @@ static int check_resume(const char *dir, const char *old_header, const char *new
         const cJSON *vb = cJSON_GetObjectItemCaseSensitive(sb, keys[i]);
         if (!va && !vb) continue;
         if (va && vb && cJSON_Compare(va, vb, true)) continue;
+        // a study from before --bayes-batch proposed one trial at a time
+        if (!va && !strcmp(keys[i], "bayes_batch") && cJSON_IsNumber(vb) &&
+            vb->valuedouble == 1)
+            continue;
         char *ta = va ? cJSON_PrintUnformatted(va) : strdup("(none)");
         char *tb = vb ? cJSON_PrintUnformatted(vb) : strdup("(none)");
         rc = cli_usage_error("tune", "--resume: %s was run with %s %s, this run has %s; "
@@ -872,7 +885,13 @@ int cmd_tune(int argc, char **argv)
     snprintf(pg.partial, sizeof pg.partial, "%s/partial.json", dir);
     // the study being resumed, read once: its settings decide what follows
     old_header = o.resume ? recorded_header(path) : NULL;
-    if (old_header && !o.initial_points) o.initial_points = recorded_initial_points(old_header);
+    if (old_header && !o.initial_points) o.initial_points = recorded_int(old_header, "initial_points");
+    // a study from before --bayes-batch proposed its trials one at a time
+    if (old_header && !o.bayes_batch) o.bayes_batch = recorded_int(old_header, "bayes_batch");
+    if (old_header && !o.bayes_batch) o.bayes_batch = 1;
+    // pairs by default when trials train folds: a lone fold (3 folds on 2
+    // cores) then shares its round with the next trial's first fold
+    if (!o.bayes_batch) o.bayes_batch = o.objective ? 1 : 2;
     if (!o.initial_points && !strcmp(o.strategy, "bayes")) {
         // the strategy's own default (2*dims+2 within 5..20), but at most a
         // quarter of the budget: the model needs trials of its own
@@ -883,6 +902,7 @@ int cmd_tune(int argc, char **argv)
     }
     nt_strategy_options so = {.grid_points = o.grid_points,
                               .initial_points = o.initial_points,
+                              .batch = o.bayes_batch,
                               .seed = o.seed};
     if (nt_strategy_create(o.strategy, &space, &so, &st) != NT_OK) {
         rc = cli_usage_error(cmd, "%s", nt_last_error());

@@ -333,7 +333,7 @@ static void settings_rows(FILE *f, const report_run *r)
         {"metric", "metric"}, {"es_frac", "early-stopping slice of each fold"},
         {"trials", "trial budget"}, {"time_budget", "time budget (seconds)"},
         {"grid_points", "grid points per range"}, {"initial_points", "initial design points"},
-        {"created", "started (UTC)"}};
+        {"bayes_batch", "bayes trials proposed together"}, {"created", "started (UTC)"}};
     const cJSON *v;
     cJSON_ArrayForEach(v, r->study) {
         // the space has its own table; a strategy's setting only for it
