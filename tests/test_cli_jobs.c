@@ -83,28 +83,38 @@ static int journal_folds(const char *dir, double *out, int max)
     return n;
 }
 
+/* A 3-fold study at --jobs 1 and 2 (2 trials a batch): the same fold scores. */
+static void check_batches_score_alike(const char *strategy, int trials, const char *extra)
+{
+    double f[2][32];
+    int n[2];
+    for (int jobs = 1; jobs <= 2; jobs++) {
+        char cmd[1024], dir[128];
+        snprintf(dir, sizeof dir, "%s/%s%d", tmpdir, strategy, jobs);
+        snprintf(cmd, sizeof cmd,
+                 "env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS ./nntune --data mnist "
+                 "--strategy %s --trials %d --folds 3 --param 'epochs = 1' "
+                 "--param 'units = 64' --param 'layers = 1' --param 'batch = 256' %s "
+                 "--quiet --jobs %d --out %s > /dev/null 2>&1", strategy, trials, extra,
+                 jobs, dir);
+        cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
+        n[jobs - 1] = journal_folds(dir, f[jobs - 1], 32);
+    }
+    cr_assert(n[0] == 3 * trials && n[1] == 3 * trials, "%s: %d and %d fold scores, want %d each",
+              strategy, n[0], n[1], 3 * trials);
+    for (int i = 0; i < 3 * trials; i++)
+        cr_assert(f[0][i] == f[1][i], "%s: trial %d fold %d: %.17g one at a time, %.17g in batches",
+                  strategy, i / 3 + 1, i % 3 + 1, f[0][i], f[1][i]);
+}
+
 Test(cli_jobs, trials_scored_in_batches_score_as_they_do_one_at_a_time)
 {
     if (access("./nntune", X_OK) != 0 || access("data/mnist", R_OK) != 0)
         cr_skip_test("needs ./nntune and data/mnist (make setup)");
-    // with 2 jobs and 3 folds, random search scores 2 trials at a time
-    double f[2][16];
-    int n[2];
-    for (int jobs = 1; jobs <= 2; jobs++) {
-        char cmd[1024], dir[128];
-        snprintf(dir, sizeof dir, "%s/batch%d", tmpdir, jobs);
-        snprintf(cmd, sizeof cmd,
-                 "env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS ./nntune --data mnist "
-                 "--strategy random --trials 3 --folds 3 --param 'epochs = 1' "
-                 "--param 'units = 64' --param 'layers = 1' --param 'batch = 256' "
-                 "--quiet --jobs %d --out %s > /dev/null 2>&1", jobs, dir);
-        cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
-        n[jobs - 1] = journal_folds(dir, f[jobs - 1], 16);
-    }
-    cr_assert(n[0] == 9 && n[1] == 9, "%d and %d fold scores, want 9 each", n[0], n[1]);
-    for (int i = 0; i < 9; i++)
-        cr_assert(f[0][i] == f[1][i], "trial %d fold %d: %.17g one at a time, %.17g in batches",
-                  i / 3 + 1, i % 3 + 1, f[0][i], f[1][i]);
+    check_batches_score_alike("random", 3, "");
+    // bayes: 2 design points together, then model trials in pairs (the
+    // default --bayes-batch 2), each pair's second chosen blind to the first
+    check_batches_score_alike("bayes", 6, "--initial-points 2");
 }
 
 /* `nntune train --threads 2 --json`'s test loss, from its stdout. */

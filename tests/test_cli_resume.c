@@ -273,6 +273,109 @@ Test(cli_resume, a_resume_with_other_settings_is_refused_naming_the_setting)
                  count_lines(journal));
 }
 
+/* Make dir's journal look as if written before --bayes-batch existed: its
+ * header without "bayes_batch":1. */
+static void drop_bayes_batch(const char *dir)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/trials.jsonl", dir);
+    long len;
+    char *text = slurp_len(path, &len);
+    const char *pat = ",\"bayes_batch\":1";
+    char *key = text ? strstr(text, pat) : NULL;
+    cr_assert_not_null(key, "no bayes_batch 1 in %s", path);
+    size_t cut = strlen(pat);
+    memmove(key, key + cut, (size_t)len - (size_t)(key - text) - cut + 1);
+    FILE *f = fopen(path, "w");
+    cr_assert(f && fputs(text, f) >= 0 && fclose(f) == 0, "cannot rewrite %s", path);
+    free(text);
+}
+
+Test(cli_resume, a_bayes_study_resumes_with_its_recorded_batch_and_refuses_another)
+{
+    need_binary();
+    char dir[256], journal[300];
+    // impossible batches, and a batch for a strategy without one
+    const char *bad[][2] = {{"bayes", "0"}, {"bayes", "17"}, {"bayes", "two"}, {"random", "2"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        args_t x = fn_study("branin", bad[i][0], "8", "bad", dir);
+        add(&x, "--bayes-batch", bad[i][1], NULL);
+        run_result rx = run(&x);
+        cr_assert_eq(rx.code, 2, "--strategy %s --bayes-batch %s exited %d, want 2", bad[i][0],
+                     bad[i][1], rx.code);
+        cr_assert(strstr(rx.err, "--bayes-batch") && !strchr(strchr(rx.err, '\n') ?
+                  strchr(rx.err, '\n') + 1 : "", '\n'),
+                  "not one line naming --bayes-batch: %s", rx.err);
+        run_free(&rx);
+        cr_assert(access(dir, F_OK) != 0, "a refused run made %s", dir);
+    }
+    args_t a = fn_study("branin", "bayes", "8", "run", dir);
+    add(&a, "--bayes-batch", "2", NULL);
+    run_result r = run(&a);
+    cr_assert_eq(r.code, 0, "the study exited %d: %s", r.code, r.err);
+    run_free(&r);
+    snprintf(journal, sizeof journal, "%s/trials.jsonl", dir);
+    char *text = slurp_len(journal, &(long){0});
+    cr_assert(text && strstr(text, "\"bayes_batch\":2"), "header without bayes_batch 2");
+    // another batch is another study
+    args_t b = fn_study("branin", "bayes", "10", "run", dir);
+    add(&b, "--bayes-batch", "3", "--resume", NULL);
+    r = run(&b);
+    cr_assert_eq(r.code, 2, "--resume with another --bayes-batch exited %d: %s", r.code, r.err);
+    cr_assert(strstr(r.err, "bayes_batch"), "the message does not name bayes_batch: %s", r.err);
+    run_free(&r);
+    // without the option, the recorded batch: as a fresh study of 10 trials
+    args_t c = fn_study("branin", "bayes", "10", "run", dir);
+    add(&c, "--resume", NULL);
+    r = run(&c);
+    cr_assert_eq(r.code, 0, "a resume exited %d: %s", r.code, r.err);
+    run_free(&r);
+    char fresh[256];
+    args_t d = fn_study("branin", "bayes", "10", "fresh", fresh);
+    add(&d, "--bayes-batch", "2", NULL);
+    r = run(&d);
+    cr_assert_eq(r.code, 0, "the fresh study exited %d: %s", r.code, r.err);
+    run_free(&r);
+    same_journal(fresh, dir, "resumed with the recorded --bayes-batch 2");
+    free(text);
+
+    // a journal from before --bayes-batch (no key) resumes one trial at a
+    // time: as a fresh batch-1 study (its header stripped the same way)
+    char old[256], fresh1[256];
+    args_t e = fn_study("branin", "bayes", "8", "old", old);
+    add(&e, "--bayes-batch", "1", NULL);
+    r = run(&e);
+    cr_assert_eq(r.code, 0, "the batch-1 study exited %d: %s", r.code, r.err);
+    run_free(&r);
+    drop_bayes_batch(old);
+    args_t g = fn_study("branin", "bayes", "10", "old", old);
+    add(&g, "--resume", NULL);
+    r = run(&g);
+    cr_assert_eq(r.code, 0, "an older journal's resume exited %d: %s", r.code, r.err);
+    run_free(&r);
+    args_t h = fn_study("branin", "bayes", "10", "fresh1", fresh1);
+    add(&h, "--bayes-batch", "1", NULL);
+    r = run(&h);
+    cr_assert_eq(r.code, 0, "the fresh batch-1 study exited %d: %s", r.code, r.err);
+    run_free(&r);
+    drop_bayes_batch(fresh1);
+    same_journal(fresh1, old, "an older journal resumed");
+    // and that is not the batch-2 study
+    args_t k = fn_study("branin", "bayes", "10", "fresh2", fresh1);
+    add(&k, "--bayes-batch", "2", NULL);
+    r = run(&k);
+    cr_assert_eq(r.code, 0, "the fresh batch-2 study exited %d: %s", r.code, r.err);
+    run_free(&r);
+    cJSON *b1 = read_json(old, "best.json", "batch 1"), *b2 = read_json(fresh1, "best.json", "batch 2");
+    char *t1 = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(b1, "best"));
+    char *t2 = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(b2, "best"));
+    cr_assert(t1 && t2 && strcmp(t1, t2), "batch 1 and 2 found the same best %s", t1);
+    free(t1);
+    free(t2);
+    cJSON_Delete(b1);
+    cJSON_Delete(b2);
+}
+
 Test(cli_resume, a_resume_without_a_study_is_refused)
 {
     need_binary();

@@ -205,6 +205,9 @@ static int parse_args(int argc, char **argv, tune_opts *o)
     if (strcmp(o->strategy, "grid") && strcmp(o->strategy, "random") && strcmp(o->strategy, "bayes"))
         return cli_usage_error(cmd, "--strategy: expected grid, random or bayes, got '%s'",
                                o->strategy);
+    if (o->bayes_batch && strcmp(o->strategy, "bayes"))
+        return cli_usage_error(cmd, "--bayes-batch: only for --strategy bayes (this is %s)",
+                               o->strategy);
     // Defaults sized so the README's one command finishes in about half an
     // hour on two cores: 50 trials, and at most 25 minutes of search for a
     // network; the whole grid for grid search.
