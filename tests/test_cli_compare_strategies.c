@@ -210,6 +210,11 @@ Test(cli_compare_strategies, writes_files_that_agree_with_the_journals)
     cr_assert(strstr(r.out, "random vs bayes") && strstr(r.out, "grid vs random"),
               "stdout has no pairwise tests:\n%s", r.out);
     cr_assert(strstr(r.out, "report.html"), "stdout does not say where the report is");
+    // bayes runs are compared trial for trial: one trial at a time
+    char *header = slurp(strcat(strcpy(path, dir), "/bayes-seed1/trials.jsonl"));
+    cr_assert(header && strstr(header, "\"bayes_batch\":1"),
+              "bayes-seed1 was not run with --bayes-batch 1");
+    free(header);
     free(csv);
     free(curves);
     run_free(&r);
@@ -385,6 +390,7 @@ Test(cli_compare_strategies, bad_options_exit_2_with_one_line_naming_the_option)
         {{"--objective", "branin", "--budget", "0"}, "--budget"},
         {{"--objective", "branin", "--jobs", "0"}, "--jobs"},
         {{"--objective", "branin", "--target", "-1"}, "--target"},
+        {{"--objective", "branin", "--bayes-batch", "0"}, "--bayes-batch"},
         {{"--objective", "branin", "--time-budget", "soon"}, "--time-budget"},
         {{"--objective", "branin", "--folds", "3"}, "--folds"},
         {{"--objective", "branin", "--param", "x1 = uniform(0, 1)"}, "--param"},
@@ -411,6 +417,22 @@ Test(cli_compare_strategies, bad_options_exit_2_with_one_line_naming_the_option)
     }
 }
 
+Test(cli_compare_strategies, bayes_batch_reaches_the_bayes_runs)
+{
+    need_binary();
+    char dir[256], path[512];
+    run_result r = run("--objective", "branin", "--strategies", "random,bayes", "--budget", "8",
+                       "--seeds", "1", "--bayes-batch", "2", "--out", at(dir, "b2"), NULL);
+    cr_assert_eq(r.code, 0, "compare-strategies exited %d: %s", r.code, r.err);
+    run_free(&r);
+    char *bayes = slurp(strcat(strcpy(path, dir), "/bayes-seed1/trials.jsonl"));
+    char *random = slurp(strcat(strcpy(path, dir), "/random-seed1/trials.jsonl"));
+    cr_assert(bayes && strstr(bayes, "\"bayes_batch\":2"), "the bayes run has no bayes_batch 2");
+    cr_assert(random && !strstr(random, "bayes_batch"), "the random run got a bayes batch");
+    free(bayes);
+    free(random);
+}
+
 Test(cli_compare_strategies, help_lists_every_option)
 {
     need_binary();
@@ -418,7 +440,7 @@ Test(cli_compare_strategies, help_lists_every_option)
     cr_assert_eq(r.code, 0, "--help exited %d", r.code);
     const char *opts[] = {"--data", "--objective", "--strategies", "--budget", "--time-budget",
                           "--seeds", "--jobs", "--out", "--resume", "--overwrite", "--folds",
-                          "--space", "--param", "--target"};
+                          "--space", "--param", "--target", "--bayes-batch"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         cr_assert(strstr(r.out, opts[i]), "--help does not mention %s:\n%s", opts[i], r.out);
     run_free(&r);

@@ -46,7 +46,7 @@ typedef struct {
     int n_params;
     int strategy[N_KNOWN];                /* indexes into KNOWN, in the given order */
     int n_strategies;
-    int budget, seeds, jobs, folds;
+    int budget, seeds, jobs, folds, bayes_batch;
     double time_budget, target;           /* seconds (0 = none); target < 0 = default */
     bool budget_set, folds_set, resume, overwrite;
 } cs_opts;
@@ -110,7 +110,8 @@ typedef struct {
 } compare;
 
 enum { C_DATA = 1, C_TEST_DATA, C_OBJECTIVE, C_STRATEGIES, C_BUDGET, C_TIME, C_SEEDS,
-       C_JOBS, C_OUT, C_RESUME, C_OVERWRITE, C_FOLDS, C_SPACE, C_PARAM, C_TARGET, C_HELP };
+       C_JOBS, C_OUT, C_RESUME, C_OVERWRITE, C_FOLDS, C_SPACE, C_PARAM, C_TARGET, C_HELP,
+       C_BAYES_BATCH };
 
 static const struct option LONGOPTS[] = {
     {"data", required_argument, 0, C_DATA},
@@ -128,6 +129,7 @@ static const struct option LONGOPTS[] = {
     {"space", required_argument, 0, C_SPACE},
     {"param", required_argument, 0, C_PARAM},
     {"target", required_argument, 0, C_TARGET},
+    {"bayes-batch", required_argument, 0, C_BAYES_BATCH},
     {"help", no_argument, 0, C_HELP},
     {0, 0, 0, 0},
 };
@@ -166,6 +168,9 @@ static void usage(FILE *f)
         "                       all runs)]\n"
         "  --jobs J             runs at once; each gets --jobs 1 and one BLAS\n"
         "                       thread when J > 1          [the online cores]\n"
+        "  --bayes-batch N      bayes runs propose their trials in batches of N\n"
+        "                       (nntune tune --help); 1 compares strategies\n"
+        "                       trial for trial                            [1]\n"
         "Output:\n"
         "  --out DIR            comparison folder            [models/compare-DATA]\n"
         "  --resume             keep finished runs, continue interrupted ones, start\n"
@@ -233,6 +238,9 @@ static int parse_option(int code, const char *arg, cs_opts *o)
     case C_OUT: o->out = arg; break;
     case C_RESUME: o->resume = true; break;
     case C_OVERWRITE: o->overwrite = true; break;
+    case C_BAYES_BATCH:
+        ok = cli_int(CMD, "bayes-batch", arg, 1, NT_MAX_BATCH, &o->bayes_batch);
+        break;
     case C_FOLDS:
         ok = cli_int(CMD, "folds", arg, 2, NT_MAX_FOLDS, &o->folds);
         o->folds_set = true;
@@ -278,6 +286,7 @@ static int parse_args(int argc, char **argv, cs_opts *o)
     o->n_strategies = N_KNOWN;
     o->seeds = 10;
     o->folds = 3;
+    o->bayes_batch = 1;
     o->target = -1;
     optind = 1;
     opterr = 0;
@@ -517,7 +526,7 @@ static void on_signal(int sig)
 typedef struct {
     char *v[2 * NT_MAX_PARAMS + 40];
     int n;
-    char seed[24], trials[24], time[48], folds[24];
+    char seed[24], trials[24], time[48], folds[24], batch[24];
 } child_args;
 
 static void push(child_args *a, const char *s)
@@ -558,6 +567,11 @@ static void child_argv(const compare *c, const run_t *r, child_args *a)
     push(a, a->trials);
     push(a, "--time-budget");
     push(a, a->time);
+    if (!strcmp(KNOWN[o->strategy[r->strategy]], "bayes")) {
+        snprintf(a->batch, sizeof a->batch, "%d", o->bayes_batch);
+        push(a, "--bayes-batch");
+        push(a, a->batch);
+    }
     push(a, "--out");
     push(a, r->dir);
     push(a, "--quiet");

@@ -963,13 +963,19 @@ int cmd_tune(int argc, char **argv)
     pg.metric = o.metric;
     pg.study = &study;
     if (!o.quiet) {
+        // bayes: " (a 12-point design, then trials in pairs)"
+        char how[80] = "", then[32] = "one trial at a time";
+        if (o.bayes_batch == 2) snprintf(then, sizeof then, "trials in pairs");
+        if (o.bayes_batch > 2) snprintf(then, sizeof then, "trials in batches of %d", o.bayes_batch);
+        if (!strcmp(o.strategy, "bayes"))
+            snprintf(how, sizeof how, " (a %d-point design, then %s)", o.initial_points, then);
         if (fn)
-            fprintf(out, "tuning %s (%d-D, known minimum %.6g) with %s search, %d trials\n",
-                    fn->name, fn->dims, fn->minimum, o.strategy, shown);
+            fprintf(out, "tuning %s (%d-D, known minimum %.6g) with %s search%s, %d trials\n",
+                    fn->name, fn->dims, fn->minimum, o.strategy, how, shown);
         else
-            fprintf(out, "tuning on %s, %zu training images, with %s search: %d trials"
+            fprintf(out, "tuning on %s, %zu training images, with %s search%s: %d trials"
                     "%s, each scored by %d-fold stratified cross-validation (%s), "
-                    "%d fold(s) at a time\n", train.source, train.n, o.strategy, shown,
+                    "%d fold(s) at a time\n", train.source, train.n, o.strategy, how, shown,
                     o.time_budget > 0 ? " or the time budget" : "", o.folds,
                     nt_metric_name(o.metric), folds_at_once(o.folds, cv.jobs));
         fprintf(out, "search space (%d dimensions):\n", space.dims);
