@@ -291,6 +291,19 @@ static void drop_bayes_batch(const char *dir)
     free(text);
 }
 
+/* A bayes study on Branin in tmpdir/name (into dir): `trials` trials,
+ * --bayes-batch `batch` unless NULL, --resume if asked; it must succeed. */
+static void branin_bayes(const char *name, char *dir, const char *trials, const char *batch,
+                         bool resume, const char *what)
+{
+    args_t a = fn_study("branin", "bayes", trials, name, dir);
+    if (batch) add(&a, "--bayes-batch", batch, NULL);
+    if (resume) add(&a, "--resume", NULL);
+    run_result r = run(&a);
+    cr_assert_eq(r.code, 0, "%s exited %d: %s", what, r.code, r.err);
+    run_free(&r);
+}
+
 Test(cli_resume, a_bayes_study_resumes_with_its_recorded_batch_and_refuses_another)
 {
     need_binary();
@@ -309,64 +322,36 @@ Test(cli_resume, a_bayes_study_resumes_with_its_recorded_batch_and_refuses_anoth
         run_free(&rx);
         cr_assert(access(dir, F_OK) != 0, "a refused run made %s", dir);
     }
-    args_t a = fn_study("branin", "bayes", "8", "run", dir);
-    add(&a, "--bayes-batch", "2", NULL);
-    run_result r = run(&a);
-    cr_assert_eq(r.code, 0, "the study exited %d: %s", r.code, r.err);
-    run_free(&r);
+
+    branin_bayes("run", dir, "8", "2", false, "the study");
     snprintf(journal, sizeof journal, "%s/trials.jsonl", dir);
     char *text = slurp_len(journal, &(long){0});
     cr_assert(text && strstr(text, "\"bayes_batch\":2"), "header without bayes_batch 2");
+    free(text);
     // another batch is another study
     args_t b = fn_study("branin", "bayes", "10", "run", dir);
     add(&b, "--bayes-batch", "3", "--resume", NULL);
-    r = run(&b);
+    run_result r = run(&b);
     cr_assert_eq(r.code, 2, "--resume with another --bayes-batch exited %d: %s", r.code, r.err);
     cr_assert(strstr(r.err, "bayes_batch"), "the message does not name bayes_batch: %s", r.err);
     run_free(&r);
     // without the option, the recorded batch: as a fresh study of 10 trials
-    args_t c = fn_study("branin", "bayes", "10", "run", dir);
-    add(&c, "--resume", NULL);
-    r = run(&c);
-    cr_assert_eq(r.code, 0, "a resume exited %d: %s", r.code, r.err);
-    run_free(&r);
     char fresh[256];
-    args_t d = fn_study("branin", "bayes", "10", "fresh", fresh);
-    add(&d, "--bayes-batch", "2", NULL);
-    r = run(&d);
-    cr_assert_eq(r.code, 0, "the fresh study exited %d: %s", r.code, r.err);
-    run_free(&r);
+    branin_bayes("run", dir, "10", NULL, true, "a resume");
+    branin_bayes("fresh", fresh, "10", "2", false, "the fresh study");
     same_journal(fresh, dir, "resumed with the recorded --bayes-batch 2");
-    free(text);
 
     // a journal from before --bayes-batch (no key) resumes one trial at a
     // time: as a fresh batch-1 study (its header stripped the same way)
     char old[256], fresh1[256];
-    args_t e = fn_study("branin", "bayes", "8", "old", old);
-    add(&e, "--bayes-batch", "1", NULL);
-    r = run(&e);
-    cr_assert_eq(r.code, 0, "the batch-1 study exited %d: %s", r.code, r.err);
-    run_free(&r);
+    branin_bayes("old", old, "8", "1", false, "the batch-1 study");
     drop_bayes_batch(old);
-    args_t g = fn_study("branin", "bayes", "10", "old", old);
-    add(&g, "--resume", NULL);
-    r = run(&g);
-    cr_assert_eq(r.code, 0, "an older journal's resume exited %d: %s", r.code, r.err);
-    run_free(&r);
-    args_t h = fn_study("branin", "bayes", "10", "fresh1", fresh1);
-    add(&h, "--bayes-batch", "1", NULL);
-    r = run(&h);
-    cr_assert_eq(r.code, 0, "the fresh batch-1 study exited %d: %s", r.code, r.err);
-    run_free(&r);
+    branin_bayes("old", old, "10", NULL, true, "an older journal's resume");
+    branin_bayes("fresh1", fresh1, "10", "1", false, "the fresh batch-1 study");
     drop_bayes_batch(fresh1);
     same_journal(fresh1, old, "an older journal resumed");
     // and that is not the batch-2 study
-    args_t k = fn_study("branin", "bayes", "10", "fresh2", fresh1);
-    add(&k, "--bayes-batch", "2", NULL);
-    r = run(&k);
-    cr_assert_eq(r.code, 0, "the fresh batch-2 study exited %d: %s", r.code, r.err);
-    run_free(&r);
-    cJSON *b1 = read_json(old, "best.json", "batch 1"), *b2 = read_json(fresh1, "best.json", "batch 2");
+    cJSON *b1 = read_json(old, "best.json", "batch 1"), *b2 = read_json(fresh, "best.json", "batch 2");
     char *t1 = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(b1, "best"));
     char *t2 = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(b2, "best"));
     cr_assert(t1 && t2 && strcmp(t1, t2), "batch 1 and 2 found the same best %s", t1);
