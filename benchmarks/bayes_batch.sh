@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 SEEDS=${1:-40}
 CC=${CC:-gcc}
 CFLAGS="-std=c11 -O2 -march=native -fno-math-errno -Wall -Wextra -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread"
-make -s build/libnntune.a
+make -s all  # the library for bench_strategies, ./nntune for part 2
 $CC $CFLAGS benchmarks/bench_strategies.c build/libnntune.a -lopenblas -lcjson -lz -lm -fopenmp \
     -o build/bench_strategies
 WORK=$(mktemp -d)
@@ -58,7 +58,6 @@ EOF
 # part 2: wall time of equal-cost trials, one at a time against pairs
 TIME=benchmarks/results/bayes_batch_time.csv
 echo "bayes_batch,trials,search_seconds,trials_per_minute" > "$TIME"
-make -s nntune
 for batch in 1 2; do
     ./nntune --data mnist --strategy bayes --bayes-batch "$batch" --trials 14 \
         --initial-points 2 --folds 3 --jobs 2 --es-frac 0 --time-budget none \

@@ -424,13 +424,12 @@ static nt_status fit_model(bayes *b, nt_rng *r, acq *a, double *liar,
     // pending trials, then told partners (which a batch would have pending,
     // in the same order): soft constant liars at the mean, not fitted
     int n_liars = 0;
-    for (int i = 0; i < b->n_pend + b->n_told; i++) {
-        const double *x = i < b->n_pend ? b->pend_x + i * e
-                                        : b->told_x + (i - b->n_pend) * e;
-        if (i >= b->n_pend && seen(b, i - b->n_pend)) continue;
-        memcpy(b->gx + (n + n_liars) * e, x, e * sizeof(double));
-        b->gy[n + n_liars++] = mean;
-    }
+    for (int i = 0; i < b->n_pend; i++)
+        memcpy(b->gx + (n + n_liars++) * e, b->pend_x + i * e, e * sizeof(double));
+    for (int i = 0; i < b->n_told; i++)
+        if (!seen(b, i))
+            memcpy(b->gx + (n + n_liars++) * e, b->told_x + i * e, e * sizeof(double));
+    for (int i = 0; i < n_liars; i++) b->gy[n + i] = mean;
     b->gp.fantasy_noise = LIAR_NOISE;
     rc = nt_gp_add_points(&b->gp, b->gx + n * e, b->gy + n, n_liars);
     int restarts = n <= RESTARTS_UNTIL || n % RESTARTS_EVERY == 0 ? b->restarts : 0;
