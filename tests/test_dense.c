@@ -36,14 +36,14 @@ Test(dense, forward_matches_a_naive_triple_loop_on_odd_sizes)
         for (int i = 0; i < B; i++)
             for (int o = 0; o < out; o++) {
                 double ref = b[o];
-                for (int k = 0; k < in; k++) ref += (double)x[i * in + k] * W[o * in + k];
+                for (int k = 0; k < in; k++) ref += (double)x[i * in + k] * W[k * out + o];
                 double e = rel_err(y[i * out + o], ref, 1.0);
                 cr_assert(e < 1e-5, "B=%d in=%d out=%d y[%d,%d] = %.8g, naive loop %.8g",
                           B, in, out, i, o, (double)y[i * out + o], ref);
             }
         nt_dense_forward(y, x, W, NULL, B, in, out);  // no bias
         double ref = 0;
-        for (int k = 0; k < in; k++) ref += (double)x[k] * W[k];
+        for (int k = 0; k < in; k++) ref += (double)x[k] * W[k * out];
         cr_assert(rel_err(y[0], ref, 1.0) < 1e-5, "without bias y[0,0] = %.8g, want %.8g",
                   (double)y[0], ref);
         free(x); free(W); free(b); free(y);

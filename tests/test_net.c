@@ -34,7 +34,7 @@ static double ref_loss(const nt_net *net, const double *theta, const float *x,
             double *out = h[l % 2];
             for (int o = 0; o < ly->out; o++) {
                 double z = theta[ly->b + o];
-                for (int k = 0; k < ly->in; k++) z += theta[ly->w + (size_t)o * ly->in + k] * in[k];
+                for (int k = 0; k < ly->in; k++) z += theta[ly->w + (size_t)k * ly->out + o] * in[k];
                 if (l < a->n_hidden) {
                     z = a->act == NT_ACT_RELU ? (z > 0 ? z : 0)
                       : a->act == NT_ACT_TANH ? tanh(z) : 1 / (1 + exp(-z));

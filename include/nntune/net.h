@@ -5,7 +5,11 @@
  * of the same layout, and a workspace sized once for max_batch rows:
  * nothing is allocated per batch.
  *
- * Parameter layout, layer after layer: W (out, in) row-major, then b (out).
+ * Parameter layout, layer after layer: W (in, out) row-major, then b (out)
+ * (dense.h: a zero input skips a row of W). Model files keep W as (out, in),
+ * the layout of PyTorch's nn.Linear: nt_net_export_params converts.
+ * A first layer whose batch is mostly zero (NT_SPARSE_MAX_DENSITY) runs on
+ * its non-zero inputs only (sparse.h); others run on GEMMs.
  * Initialization: He normal (std sqrt(2/in)) for ReLU, Glorot uniform
  * (limit sqrt(6/(in+out))) for tanh and sigmoid and for the output layer;
  * biases zero. */
@@ -14,6 +18,7 @@
 
 #include "nntune/common.h"
 #include "nntune/rng.h"
+#include "nntune/sparse.h"
 
 #define NT_MAX_HIDDEN 8
 
@@ -32,7 +37,7 @@ typedef struct {
 /* One layer's place in the parameter block. */
 typedef struct {
     int in, out;
-    size_t w;   /* offset of W (out, in) in params/grads */
+    size_t w;   /* offset of W (in, out) in params/grads */
     size_t b;   /* offset of b (out) */
 } nt_layer;
 
@@ -53,6 +58,10 @@ typedef struct {
     float *delta[2];                  /* two (max_batch, widest) buffers */
     const float *input;               /* borrowed: last forward's x */
     int last_batch;
+    double sparse_max_density;        /* the first layer goes sparse at or
+                                         below this density; 0: never */
+    nt_sparse sparse;                 /* the last forward's x, when sparse */
+    bool input_sparse;                /* whether the last forward used it */
 } nt_net;
 
 /* Check an architecture: sizes positive, n_hidden in range, dropout in
@@ -103,6 +112,17 @@ float nt_net_backward(nt_net *net, const int32_t *y, int B, float l2);
  * blocks' grads sum to the whole batch's (give l2 to one block only).
  * Returns the mean cross-entropy of these B rows. */
 float nt_net_backward_rows(nt_net *net, const int32_t *y, int B, int n_mean, float l2);
+
+/* The density at or below which the first layer runs on the batch's
+ * non-zero inputs only (NT_SPARSE_MAX_DENSITY by default; 0 turns the
+ * sparse path off, e.g. to measure the GEMMs). The same results either way,
+ * up to float rounding. */
+void nt_net_set_sparse(nt_net *net, double max_density);
+
+/* The parameters in the model file's layout (every W as (out, in), then b),
+ * into out (n_params); and back from that layout. */
+void nt_net_export_params(const nt_net *net, float *out);
+void nt_net_import_params(nt_net *net, const float *in);
 
 /* Copy parameters from src to dst; both must have the same architecture. */
 void nt_net_copy_params(nt_net *dst, const nt_net *src);

@@ -1,4 +1,4 @@
-/* dense.c - fully connected layer: y = x W^T + b, GEMMs through cblas. */
+/* dense.c - fully connected layer: y = x W + b, GEMMs through cblas. */
 #include "nntune/dense.h"
 
 #include <assert.h>
@@ -19,16 +19,16 @@ void nt_dense_forward(float *y, const float *x, const float *W, const float *b,
                       int B, int in, int out)
 {
     assert(y && x && W && B >= 1 && in >= 1 && out >= 1);
-    // x is (B, in), W is (out, in); y = x W^T is (B, out), then += b
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out, in,
-                1.0f, x, in, W, in, 0.0f, y, out);
+    // x is (B, in), W is (in, out); y = x W is (B, out), then += b
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, out, in,
+                1.0f, x, in, W, out, 0.0f, y, out);
     if (b) nt_bias_forward(y, b, B, out);
 }
 
 // db (out) (+)= column sums of dy (B, out); row by row so the inner loop is
 // contiguous and vectorizes
-static void bias_backward(float *restrict db, const float *restrict dy, int B, int out,
-                          bool accumulate)
+void nt_dense_bias_backward(float *restrict db, const float *restrict dy, int B, int out,
+                            bool accumulate)
 {
     if (!accumulate) memset(db, 0, (size_t)out * sizeof *db);
     for (int r = 0; r < B; r++) {
@@ -43,13 +43,13 @@ void nt_dense_backward(float *dx, float *dW, float *db, const float *dy,
                        bool accumulate)
 {
     assert(dW && dy && x && W && B >= 1 && in >= 1 && out >= 1);
-    // dW (out, in) (+)= dy^T (out, B) x (B, in); beta 0 overwrites, so
+    // dW (in, out) (+)= x^T (in, B) dy (B, out); beta 0 overwrites, so
     // nobody has to clear dW first
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B,
-                1.0f, dy, out, x, in, accumulate ? 1.0f : 0.0f, dW, in);
-    if (db) bias_backward(db, dy, B, out, accumulate);
-    // dx (B, in) = dy (B, out) W (out, in)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, B,
+                1.0f, x, in, dy, out, accumulate ? 1.0f : 0.0f, dW, out);
+    if (db) nt_dense_bias_backward(db, dy, B, out, accumulate);
+    // dx (B, in) = dy (B, out) W^T (out, in)
     if (dx)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out,
-                    1.0f, dy, out, W, in, 0.0f, dx, in);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, in, out,
+                    1.0f, dy, out, W, out, 0.0f, dx, in);
 }

@@ -13,6 +13,9 @@
  *   delta[0,1] (B_max, widest) gradients flowing down, ping-ponged; widest is
  *                              the largest layer output (the input layer's dx
  *                              is never computed)
+ *   sparse                     the first layer's input in blocks of non-zero
+ *                              columns (sparse.h), when the build has the
+ *                              sparse kernels
  */
 #include "nntune/net.h"
 
@@ -78,21 +81,22 @@ void nt_net_free(nt_net *net)
     for (int i = 0; i < NT_MAX_HIDDEN; i++) nt_free(net->mask[i]);
     nt_free(net->delta[0]);
     nt_free(net->delta[1]);
+    nt_sparse_free(&net->sparse);
     memset(net, 0, sizeof *net);
 }
 
 // He normal (He et al. 2015) for ReLU layers, Glorot uniform (Glorot &
-// Bengio 2010) for tanh/sigmoid layers and the softmax output layer
+// Bengio 2010) for tanh/sigmoid layers and the softmax output layer. Drawn
+// unit by unit (the model file's (out, in) order), so a seed gives the
+// weights it gave when W was stored that way.
 static void init_layer(float *W, const nt_layer *ly, bool he, nt_rng *rng)
 {
-    size_t n = (size_t)ly->out * ly->in;
-    if (he) {
-        double std = sqrt(2.0 / ly->in);
-        for (size_t i = 0; i < n; i++) W[i] = (float)(std * nt_rng_normal(rng));
-    } else {
-        double lim = sqrt(6.0 / (ly->in + ly->out));
-        for (size_t i = 0; i < n; i++) W[i] = (float)(lim * (2.0 * nt_rng_uniform(rng) - 1.0));
-    }
+    const int in = ly->in, out = ly->out;
+    const double std = sqrt(2.0 / in), lim = sqrt(6.0 / (in + out));
+    for (int o = 0; o < out; o++)
+        for (int i = 0; i < in; i++)
+            W[(size_t)i * out + o] = he ? (float)(std * nt_rng_normal(rng))
+                                        : (float)(lim * (2.0 * nt_rng_uniform(rng) - 1.0));
 }
 
 static nt_status alloc_workspace(nt_net *n)
@@ -112,6 +116,8 @@ static nt_status alloc_workspace(nt_net *n)
     }
     for (int i = 0; i < 2; i++)
         if (!(n->delta[i] = nt_alloc(B * widest * sizeof(float)))) return NT_ERR_NOMEM;
+    n->sparse_max_density = nt_sparse_available() ? NT_SPARSE_MAX_DENSITY : 0.0;
+    if (nt_sparse_available()) return nt_sparse_init(&n->sparse, n->max_batch, a->n_in);
     return NT_OK;
 }
 
@@ -175,6 +181,7 @@ nt_status nt_net_init_replica(const nt_net *src, nt_net *out)
         nt_net_free(&n);
         return rc;
     }
+    n.sparse_max_density = src->sparse_max_density;
     *out = n;
     return NT_OK;
 }
@@ -206,6 +213,29 @@ const float *nt_net_forward(nt_net *net, const float *x, int B, bool train,
     return nt_net_forward_rows(net, x, B, drop ? seeds : NULL, 0);
 }
 
+void nt_net_set_sparse(nt_net *net, double max_density)
+{
+    assert(net && max_density >= 0.0 && max_density <= 1.0);
+    net->sparse_max_density = nt_sparse_available() ? max_density : 0.0;
+}
+
+// y = x W for layer l (no bias); the first layer goes sparse when x is
+// mostly zero
+static void layer_forward(nt_net *net, int l, float *y, const float *x, int B)
+{
+    const nt_layer *ly = &net->layer[l];
+    const float *W = net->params + ly->w;
+    if (l == 0) {
+        net->input_sparse = net->sparse_max_density > 0.0 &&
+                            nt_sparse_build(&net->sparse, x, B, net->sparse_max_density);
+        if (net->input_sparse) {
+            nt_sparse_forward(y, &net->sparse, W, ly->out);
+            return;
+        }
+    }
+    nt_dense_forward(y, x, W, NULL, B, ly->in, ly->out);
+}
+
 const float *nt_net_forward_rows(nt_net *net, const float *x, int B,
                                  const uint64_t *seeds, size_t row0)
 {
@@ -218,7 +248,7 @@ const float *nt_net_forward_rows(nt_net *net, const float *x, int B,
     for (int l = 0; l < a->n_hidden; l++) {
         const nt_layer *ly = &net->layer[l];
         float *y = net->act[l + 1];
-        nt_dense_forward(y, in, net->params + ly->w, NULL, B, ly->in, ly->out);
+        layer_forward(net, l, y, in, B);
         nt_bias_act_forward(y, net->params + ly->b, B, ly->out, a->act);
         if (drop)
             nt_dropout_forward_at(y, net->mask[l], y, (size_t)B * ly->out, a->dropout,
@@ -228,8 +258,8 @@ const float *nt_net_forward_rows(nt_net *net, const float *x, int B,
     if (a->n_hidden > 0 && a->dropout > 0.0f) *drawn_flag(net) = drop;
     const nt_layer *ly = &net->layer[a->n_hidden];
     float *logits = logits_of(net), *probs = net->act[net->n_layers];
-    nt_dense_forward(logits, in, net->params + ly->w, net->params + ly->b,
-                     B, ly->in, ly->out);
+    layer_forward(net, a->n_hidden, logits, in, B);
+    nt_bias_forward(logits, net->params + ly->b, B, ly->out);
     nt_softmax_forward(probs, logits, B, ly->out);
     return probs;
 }
@@ -268,6 +298,11 @@ float nt_net_backward_rows(nt_net *net, const int32_t *y, int B, int n_mean, flo
         const float *x = l == 0 ? net->input : net->act[l];
         float *dx = l == 0 ? NULL : dnext;
         // overwriting: no step has to clear the gradients first
+        if (l == 0 && net->input_sparse) {
+            nt_sparse_backward(net->grads + ly->w, &net->sparse, d, ly->out);
+            nt_dense_bias_backward(net->grads + ly->b, d, B, ly->out, false);
+            break;
+        }
         nt_dense_backward(dx, net->grads + ly->w, net->grads + ly->b, d, x,
                           net->params + ly->w, B, ly->in, ly->out, false);
         if (l == 0) break;
@@ -284,6 +319,35 @@ float nt_net_backward_rows(nt_net *net, const int32_t *y, int B, int n_mean, flo
     }
     if (l2 != 0.0f) add_l2(net, l2);
     return loss;
+}
+
+// W (in, out) <-> (out, in); the biases are copied as they are
+static void convert_params(const nt_net *net, float *dst, const float *src, bool to_file)
+{
+    for (int l = 0; l < net->n_layers; l++) {
+        const nt_layer *ly = &net->layer[l];
+        const float *W = src + ly->w;
+        float *T = dst + ly->w;
+        for (int i = 0; i < ly->in; i++)
+            for (int o = 0; o < ly->out; o++) {
+                size_t ours = (size_t)i * ly->out + o, file = (size_t)o * ly->in + i;
+                if (to_file) T[file] = W[ours];
+                else T[ours] = W[file];
+            }
+        memcpy(dst + ly->b, src + ly->b, (size_t)ly->out * sizeof *dst);
+    }
+}
+
+void nt_net_export_params(const nt_net *net, float *out)
+{
+    assert(net && net->params && out && out != net->params);
+    convert_params(net, out, net->params, true);
+}
+
+void nt_net_import_params(nt_net *net, const float *in)
+{
+    assert(net && net->params && in && in != net->params);
+    convert_params(net, net->params, in, false);
 }
 
 void nt_net_copy_params(nt_net *dst, const nt_net *src)

@@ -111,7 +111,10 @@ nt_status nt_model_save(const char *path, const nt_net *net, const char *extra_j
     size_t meta_len = strlen(text);
     size_t len = 4 + 4 + 4 + meta_len + 8 + net->n_params * 4 + 4;
     unsigned char *buf = malloc(len), *p = buf;
-    if (!buf) {
+    float *file_order = malloc(net->n_params * sizeof *file_order);
+    if (!buf || !file_order) {
+        free(buf);
+        free(file_order);
         free(text);
         nt_errorf("%s: out of memory", path);
         return NT_ERR_NOMEM;
@@ -122,9 +125,12 @@ nt_status nt_model_save(const char *path, const nt_net *net, const char *extra_j
     memcpy(p, text, meta_len); p += meta_len;
     put_u32(p, (uint32_t)net->n_params);
     put_u32(p + 4, (uint32_t)((uint64_t)net->n_params >> 32)); p += 8;
-    // float32 in host order: every platform we build for is little-endian
-    memcpy(p, net->params, net->n_params * 4); p += net->n_params * 4;
+    // float32 in host order: every platform we build for is little-endian;
+    // W as (out, in), the file's layout, not the net's (net.h)
+    nt_net_export_params(net, file_order);
+    memcpy(p, file_order, net->n_params * 4); p += net->n_params * 4;
     put_u32(p, (uint32_t)crc32(0L, buf, (uInt)(p - buf)));
+    free(file_order);
     free(text);
     nt_status rc = nt_write_file_atomic(path, buf, len);
     free(buf);
@@ -242,8 +248,19 @@ nt_status nt_model_load(const char *path, int max_batch, nt_net *net, char **met
     nt_rng_seed(&rng, 0);
     if (rc == NT_OK) rc = nt_net_init(&arch, max_batch, &rng, net);
     if (rc == NT_OK) {
-        memcpy(net->params, weights, n_params * 4);
-        if (meta_json) {
+        // the file's W are (out, in), the net's (in, out); copied out of
+        // the byte buffer first, where the floats may be unaligned
+        float *file_order = malloc(n_params * sizeof *file_order);
+        if (file_order) {
+            memcpy(file_order, weights, n_params * 4);
+            nt_net_import_params(net, file_order);
+            free(file_order);
+        } else {
+            nt_errorf("%s: out of memory for %llu weights", path, (unsigned long long)n_params);
+            nt_net_free(net);
+            rc = NT_ERR_NOMEM;
+        }
+        if (rc == NT_OK && meta_json) {
             *meta_json = malloc(meta_len + 1);
             if (*meta_json) {
                 memcpy(*meta_json, meta, meta_len);

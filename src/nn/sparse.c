@@ -1,0 +1,269 @@
+/* sparse.c - mostly-zero inputs in blocks of NT_SPARSE_ROWS rows, and the
+ * first layer's products over their non-zero columns (AVX-512). */
+#include "nntune/sparse.h"
+
+#include <assert.h>
+#include <string.h>
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
+enum { R = NT_SPARSE_ROWS, LANES = 16, TILE = 4 };  // a tile: TILE x 16 outputs
+
+// The R x TILE accumulators stay in registers only when the small loops
+// over them are unrolled, which -O2 does not do by itself: hence the
+// "#pragma GCC unroll" on each (without them the kernels run 2-3x slower).
+
+bool nt_sparse_available(void)
+{
+#ifdef __AVX512F__
+    return true;
+#else
+    return false;
+#endif
+}
+
+nt_status nt_sparse_init(nt_sparse *sp, int max_batch, int in)
+{
+    assert(sp && max_batch >= 1 && in >= 1);
+    memset(sp, 0, sizeof *sp);
+    sp->max_batch = max_batch;
+    sp->in = in;
+    sp->stride = (in + LANES - 1) / LANES * LANES;
+    size_t blocks = ((size_t)max_batch + R - 1) / R, entries = blocks * (size_t)sp->stride;
+    sp->count = nt_alloc(blocks * sizeof *sp->count);
+    sp->col = nt_alloc(entries * sizeof *sp->col);
+    sp->val = nt_alloc(entries * R * sizeof *sp->val);
+    if (!sp->count || !sp->col || !sp->val) {
+        nt_errorf("sparse: out of memory for %zu blocks of %d columns", blocks, in);
+        nt_sparse_free(sp);
+        return NT_ERR_NOMEM;
+    }
+    return NT_OK;
+}
+
+void nt_sparse_free(nt_sparse *sp)
+{
+    if (!sp) return;
+    nt_free(sp->count);
+    nt_free(sp->col);
+    nt_free(sp->val);
+    memset(sp, 0, sizeof *sp);
+}
+
+#ifdef __AVX512F__
+
+static __mmask16 tail_mask(int n) { return n >= LANES ? 0xFFFF : (__mmask16)((1u << n) - 1); }
+
+static const float *block_val(const nt_sparse *sp, int blk, int s)
+{
+    return sp->val + ((size_t)blk * R + (size_t)s) * sp->stride;
+}
+
+// List block blk's columns: rows rows (<= R) of x starting at x0. Returns
+// the non-zero values seen.
+static size_t build_block(nt_sparse *sp, int blk, const float *x0, int rows)
+{
+    const int in = sp->in;
+    int32_t *col = sp->col + (size_t)blk * sp->stride;
+    float *val[R];
+    #pragma GCC unroll 4
+    for (int s = 0; s < R; s++) val[s] = (float *)block_val(sp, blk, s);
+    __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i step = _mm512_set1_epi32(LANES);
+    size_t nnz = 0;
+    int n = 0;
+    for (int i = 0; i < in; i += LANES) {
+        const __mmask16 m = tail_mask(in - i);
+        __m512 v[R];
+        __mmask16 any = 0;
+        #pragma GCC unroll 4
+        for (int s = 0; s < R; s++) {
+            v[s] = s < rows ? _mm512_maskz_loadu_ps(m, x0 + (size_t)s * in + i)
+                            : _mm512_setzero_ps();
+            __mmask16 nz = _mm512_cmpneq_ps_mask(v[s], _mm512_setzero_ps());
+            nnz += (size_t)__builtin_popcount(nz);
+            any |= nz;
+        }
+        // full-width stores: they stay inside the block's stride, and the
+        // lanes past n are overwritten by the next columns or never read
+        #pragma GCC unroll 4
+        for (int s = 0; s < R; s++)
+            _mm512_storeu_ps(val[s] + n, _mm512_maskz_compress_ps(any, v[s]));
+        _mm512_storeu_si512(col + n, _mm512_maskz_compress_epi32(any, index));
+        n += __builtin_popcount(any);
+        index = _mm512_add_epi32(index, step);
+    }
+    sp->count[blk] = n;
+    return nnz;
+}
+
+bool nt_sparse_build(nt_sparse *sp, const float *x, int B, double max_density)
+{
+    assert(sp && sp->col && x && B >= 1 && B <= sp->max_batch);
+    sp->B = 0;
+    sp->nnz = 0;
+    const double most = max_density * (double)B * sp->in;
+    const int blocks = (B + R - 1) / R;
+    for (int blk = 0; blk < blocks; blk++) {
+        int rows = B - blk * R < R ? B - blk * R : R;
+        sp->nnz += build_block(sp, blk, x + (size_t)blk * R * sp->in, rows);
+        if ((double)sp->nnz > most) return false;
+    }
+    sp->B = B;
+    sp->n_blocks = blocks;
+    return true;
+}
+
+// y rows of one block, outputs [o0, o0 + TILE * 16): R x TILE accumulators
+// in registers, one load of each W row's tile for all R rows
+static void forward_tile(float *y, int rows, int out, int o0, const int32_t *col,
+                         const float *const *val, int n, const float *W)
+{
+    __m512 a[R][TILE];
+    #pragma GCC unroll 4
+    for (int s = 0; s < R; s++)
+        #pragma GCC unroll 4
+        for (int t = 0; t < TILE; t++) a[s][t] = _mm512_setzero_ps();
+    for (int k = 0; k < n; k++) {
+        const float *w = W + (size_t)col[k] * out + o0;
+        __m512 wv[TILE];
+        #pragma GCC unroll 4
+        for (int t = 0; t < TILE; t++) wv[t] = _mm512_loadu_ps(w + t * LANES);
+        #pragma GCC unroll 4
+        for (int s = 0; s < R; s++) {
+            __m512 v = _mm512_set1_ps(val[s][k]);
+            #pragma GCC unroll 4
+            for (int t = 0; t < TILE; t++) a[s][t] = _mm512_fmadd_ps(v, wv[t], a[s][t]);
+        }
+    }
+    #pragma GCC unroll 4
+    for (int s = 0; s < rows; s++)
+        #pragma GCC unroll 4
+        for (int t = 0; t < TILE; t++)
+            _mm512_storeu_ps(y + (size_t)s * out + o0 + t * LANES, a[s][t]);
+}
+
+// the same for the last outputs, 16 (or fewer, masked) at a time
+static void forward_lanes(float *y, int rows, int out, int o0, const int32_t *col,
+                          const float *const *val, int n, const float *W)
+{
+    const __mmask16 m = tail_mask(out - o0);
+    __m512 a[R];
+    #pragma GCC unroll 4
+    for (int s = 0; s < R; s++) a[s] = _mm512_setzero_ps();
+    for (int k = 0; k < n; k++) {
+        __m512 wv = _mm512_maskz_loadu_ps(m, W + (size_t)col[k] * out + o0);
+        #pragma GCC unroll 4
+        for (int s = 0; s < R; s++) a[s] = _mm512_fmadd_ps(_mm512_set1_ps(val[s][k]), wv, a[s]);
+    }
+    #pragma GCC unroll 4
+    for (int s = 0; s < rows; s++) _mm512_mask_storeu_ps(y + (size_t)s * out + o0, m, a[s]);
+}
+
+void nt_sparse_forward(float *y, const nt_sparse *sp, const float *W, int out)
+{
+    assert(y && sp && sp->B >= 1 && W && out >= 1);
+    for (int blk = 0; blk < sp->n_blocks; blk++) {
+        int rows = sp->B - blk * R < R ? sp->B - blk * R : R;
+        const int32_t *col = sp->col + (size_t)blk * sp->stride;
+        const float *val[R];
+        #pragma GCC unroll 4
+        for (int s = 0; s < R; s++) val[s] = block_val(sp, blk, s);
+        float *yb = y + (size_t)blk * R * out;
+        int o0 = 0;
+        for (; o0 + TILE * LANES <= out; o0 += TILE * LANES)
+            forward_tile(yb, rows, out, o0, col, val, sp->count[blk], W);
+        for (; o0 < out; o0 += LANES)
+            forward_lanes(yb, rows, out, o0, col, val, sp->count[blk], W);
+    }
+}
+
+// dW rows of one block's columns, outputs [o0, o0 + TILE * 16) += the
+// block's rows' values times their dy: the R x TILE dy tiles stay in
+// registers while each column's dW tile is read and written once
+static void backward_tile(float *dW, const float *dy, int rows, int out, int o0,
+                          const int32_t *col, const float *const *val, int n)
+{
+    __m512 g[R][TILE];
+    #pragma GCC unroll 4
+    for (int s = 0; s < R; s++)
+        #pragma GCC unroll 4
+        for (int t = 0; t < TILE; t++)
+            g[s][t] = s < rows ? _mm512_loadu_ps(dy + (size_t)s * out + o0 + t * LANES)
+                               : _mm512_setzero_ps();
+    for (int k = 0; k < n; k++) {
+        float *d = dW + (size_t)col[k] * out + o0;
+        __m512 a[TILE];
+        #pragma GCC unroll 4
+        for (int t = 0; t < TILE; t++) a[t] = _mm512_loadu_ps(d + t * LANES);
+        #pragma GCC unroll 4
+        for (int s = 0; s < R; s++) {
+            __m512 v = _mm512_set1_ps(val[s][k]);
+            #pragma GCC unroll 4
+            for (int t = 0; t < TILE; t++) a[t] = _mm512_fmadd_ps(v, g[s][t], a[t]);
+        }
+        #pragma GCC unroll 4
+        for (int t = 0; t < TILE; t++) _mm512_storeu_ps(d + t * LANES, a[t]);
+    }
+}
+
+static void backward_lanes(float *dW, const float *dy, int rows, int out, int o0,
+                           const int32_t *col, const float *const *val, int n)
+{
+    const __mmask16 m = tail_mask(out - o0);
+    __m512 g[R];
+    #pragma GCC unroll 4
+    for (int s = 0; s < R; s++)
+        g[s] = s < rows ? _mm512_maskz_loadu_ps(m, dy + (size_t)s * out + o0)
+                        : _mm512_setzero_ps();
+    for (int k = 0; k < n; k++) {
+        float *d = dW + (size_t)col[k] * out + o0;
+        __m512 a = _mm512_maskz_loadu_ps(m, d);
+        #pragma GCC unroll 4
+        for (int s = 0; s < R; s++) a = _mm512_fmadd_ps(_mm512_set1_ps(val[s][k]), g[s], a);
+        _mm512_mask_storeu_ps(d, m, a);
+    }
+}
+
+void nt_sparse_backward(float *dW, const nt_sparse *sp, const float *dy, int out)
+{
+    assert(dW && sp && sp->B >= 1 && dy && out >= 1);
+    memset(dW, 0, (size_t)sp->in * out * sizeof *dW);
+    for (int blk = 0; blk < sp->n_blocks; blk++) {
+        int rows = sp->B - blk * R < R ? sp->B - blk * R : R;
+        const int32_t *col = sp->col + (size_t)blk * sp->stride;
+        const float *val[R];
+        #pragma GCC unroll 4
+        for (int s = 0; s < R; s++) val[s] = block_val(sp, blk, s);
+        const float *dyb = dy + (size_t)blk * R * out;
+        int o0 = 0;
+        for (; o0 + TILE * LANES <= out; o0 += TILE * LANES)
+            backward_tile(dW, dyb, rows, out, o0, col, val, sp->count[blk]);
+        for (; o0 < out; o0 += LANES)
+            backward_lanes(dW, dyb, rows, out, o0, col, val, sp->count[blk]);
+    }
+}
+
+#else  // no AVX-512: no sparse path; the network uses its GEMMs
+
+bool nt_sparse_build(nt_sparse *sp, const float *x, int B, double max_density)
+{
+    assert(sp && x && B >= 1);
+    (void)max_density;
+    sp->B = 0;
+    return false;
+}
+
+void nt_sparse_forward(float *y, const nt_sparse *sp, const float *W, int out)
+{
+    assert(!"nt_sparse_forward without AVX-512");
+}
+
+void nt_sparse_backward(float *dW, const nt_sparse *sp, const float *dy, int out)
+{
+    assert(!"nt_sparse_backward without AVX-512");
+}
+
+#endif
