@@ -7,10 +7,11 @@
  *   nntune  one epoch through nt_train (no validation): gather, forward,
  *           dropout, softmax, loss, backward, Adam - the real thing. Median
  *           of --runs timed runs after one untimed warm-up run.
- *   gemm    only the cblas_sgemm calls an epoch makes, same shapes, same
- *           order, same alpha/beta, on buffers allocated once: per batch,
- *           per layer forward y = x W^T, backward dW = dy^T x and (except
- *           the first layer) dx = dy W. Same warm-up and median.
+ *   gemm    only the cblas_sgemm calls an epoch makes with every layer on
+ *           GEMMs, same shapes, same order, same alpha/beta, on buffers
+ *           allocated once: per batch, per layer forward y = x W, backward
+ *           dW = x^T dy and (except the first layer) dx = dy W^T. Same
+ *           warm-up and median.
  *   ratio   nntune / gemm, and the non-GEMM share 1 - gemm / nntune: the
  *           part of an epoch that is neither OpenBLAS's fault nor its merit.
  *
@@ -25,10 +26,18 @@
  *           part of a sharded epoch that is the cores passing the weights
  *           and gradients to each other, not nntune's own code)
  *
+ * The nntune epoch's first layer (--first-layer):
+ *   gemm    on GEMMs like the other layers (the default here, so that the
+ *           ratio is nntune's overhead around the GEMMs it makes)
+ *   sparse  what nntune does by default: a batch that is mostly zero
+ *           (MNIST's is 19% non-zero) multiplies only its non-zero pixels
+ *           (sparse.h); the GEMM-only side stays the all-GEMM epoch, so the
+ *           ratio is below 1 by what the sparse layer saves
+ *
  * Usage (run from the repository root; see benchmarks/run.sh):
  *   bench_epoch [--batches 32,64,128,512] [--threads 1,2] [--runs 3]
  *               [--parallel blas|shards|shards-shared] [--csv FILE]
- *               [--data mnist]
+ *               [--data mnist] [--first-layer gemm|sparse]
  *   bench_epoch --info                 machine and OpenBLAS, "key: value"
  *   bench_epoch --profile-epochs N [--batches 128] [--threads 1]
  *                                      N epochs of nt_train only, for perf
@@ -178,7 +187,7 @@ static timing summarize(double *t, double *cpu, int runs)
  * epochs, each from the same initial weights and RNG state so every run
  * does identical work. */
 static nt_status bench_train(const nt_dataset *ds, int batch, int shards, int runs,
-                             int epochs, bool warmup, timing *out)
+                             int epochs, bool warmup, bool sparse, timing *out)
 {
     nt_arch a = bench_arch();
     nt_rng rng;
@@ -186,6 +195,7 @@ static nt_status bench_train(const nt_dataset *ds, int batch, int shards, int ru
     nt_net net = {0};
     nt_status rc = nt_net_init(&a, batch, &rng, &net);
     if (rc != NT_OK) return rc;
+    nt_net_set_sparse(&net, sparse ? NT_SPARSE_MAX_DENSITY : 0.0);
     float *init = nt_alloc(net.n_params * sizeof *init);  // (n_params)
     if (!init) {
         nt_net_free(&net);
@@ -286,20 +296,20 @@ static void gemm_batch(gemm_bufs *g, int B)
     for (int l = 0; l < g->L; l++) {
         const float *x = l == 0 ? g->x : g->y[l - 1];
         int in = g->in[l], out = g->out[l];
-        // x (B, in), W (out, in): y = x W^T is (B, out)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out, in,
-                    1.0f, x, in, g->W[l], in, 0.0f, g->y[l], out);
+        // x (B, in), W (in, out): y = x W is (B, out)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, out, in,
+                    1.0f, x, in, g->W[l], out, 0.0f, g->y[l], out);
     }
     for (int l = g->L - 1; l >= 0; l--) {
         const float *x = l == 0 ? g->x : g->y[l - 1];
         int in = g->in[l], out = g->out[l];
-        // dW (out, in) = dy^T (out, B) x (B, in)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B,
-                    1.0f, g->dy[l], out, x, in, 0.0f, g->dW[l], in);
-        // dx (B, in) = dy (B, out) W (out, in), written where layer l-1's dy is
+        // dW (in, out) = x^T (in, B) dy (B, out)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, B,
+                    1.0f, x, in, g->dy[l], out, 0.0f, g->dW[l], out);
+        // dx (B, in) = dy (B, out) W^T (out, in), written where layer l-1's dy is
         if (l > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out,
-                        1.0f, g->dy[l], out, g->W[l], in, 0.0f, g->dy[l - 1], in);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, in, out,
+                        1.0f, g->dy[l], out, g->W[l], out, 0.0f, g->dy[l - 1], in);
     }
 }
 
@@ -389,7 +399,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: bench_epoch [--batches 32,64,128,512] [--threads 1,2] [--runs 3]\n"
                "                   [--parallel blas|shards|shards-shared] [--csv FILE]\n"
-               "                   [--data mnist]\n"
+               "                   [--data mnist] [--first-layer gemm|sparse]\n"
                "                   [--no-gemm]\n"
                "       bench_epoch --info\n"
                "       bench_epoch --profile-epochs N [--batches 128] [--threads 1]\n");
@@ -403,7 +413,7 @@ static FILE *open_csv(const char *path)
     if (ftell(f) == 0)
         fprintf(f, "coretype,corename,parallel,threads,blas_threads,batch,steps,nntune_s,nntune_min_s,"
                    "nntune_max_s,gemm_s,gemm_min_s,ratio,non_gemm_share,gemm_gflops,"
-                   "nntune_images_per_s,nntune_cpu_s,gemm_cpu_s\n");
+                   "nntune_images_per_s,nntune_cpu_s,gemm_cpu_s,first_layer\n");
     return f;
 }
 
@@ -412,7 +422,7 @@ int main(int argc, char **argv)
     int batches[MAX_LIST] = {32, 64, 128, 512}, nb = 4;
     int threads[MAX_LIST] = {1, 2}, nth = 2;
     int runs = 3, profile_epochs = 0;
-    bool no_gemm = false, sharded = false, shared = false;
+    bool no_gemm = false, sharded = false, shared = false, sparse = false;
     const char *csv = NULL, *data = "mnist";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -431,6 +441,9 @@ int main(int argc, char **argv)
                    (!strcmp(v, "blas") || !strcmp(v, "shards") || !strcmp(v, "shards-shared"))) {
             sharded = strcmp(v, "blas") != 0;
             shared = !strcmp(v, "shards-shared"), i++;
+        } else if (strcmp(a, "--first-layer") == 0 && v &&
+                   (strcmp(v, "gemm") == 0 || strcmp(v, "sparse") == 0)) {
+            sparse = strcmp(argv[++i], "sparse") == 0;
         } else if (strcmp(a, "--no-gemm") == 0) {
             no_gemm = true;
         } else if (strcmp(a, "--csv") == 0 && v) {
@@ -461,7 +474,7 @@ int main(int argc, char **argv)
         omp_set_num_threads(threads[0]);
         timing t;
         nt_status rc = bench_train(&train, batches[0], sharded ? threads[0] : 1, 1,
-                                   profile_epochs, false, &t);
+                                   profile_epochs, false, sparse, &t);
         if (rc == NT_OK)
             printf("profile: %d epochs at batch %d, %d thread(s) (%s): %.3f s\n",
                    profile_epochs, batches[0], threads[0], sharded ? "shards" : "blas",
@@ -479,9 +492,10 @@ int main(int argc, char **argv)
     const char *ct = getenv("OPENBLAS_CORETYPE");
     const char *core = openblas_get_corename();
     printf("%zu images, OpenBLAS core %s (OPENBLAS_CORETYPE=%s), median of %d runs, "
-           "threads as %s\n", train.n, core, ct ? ct : "unset", runs,
+           "threads as %s, first layer on %s\n", train.n, core, ct ? ct : "unset", runs,
            shared    ? "shards, GEMM-only on shared weights updated each batch"
-           : sharded ? "shards (one BLAS thread each)" : "BLAS threads");
+           : sharded ? "shards (one BLAS thread each)" : "BLAS threads",
+           sparse ? "its non-zero inputs (sparse.h)" : "GEMMs");
     printf("%7s %6s %6s %10s %10s %7s %9s %8s %9s %9s\n", "threads", "batch", "steps",
            "nntune s", "gemm s", "ratio", "non-gemm", "GFLOP/s", "nt cpu s", "gemm cpu");
     int status = 0;
@@ -494,7 +508,7 @@ int main(int argc, char **argv)
             long steps = (long)((train.n + (size_t)B - 1) / (size_t)B);
             timing tn, tg = {NAN, NAN, NAN, NAN};
             double gf = NAN;
-            nt_status rc = bench_train(&train, B, shards, runs, 1, true, &tn);
+            nt_status rc = bench_train(&train, B, shards, runs, 1, true, sparse, &tn);
             if (rc == NT_OK && !no_gemm)
                 rc = bench_gemm(train.n, B, shards, shared && shards > 1, runs, &tg, &gf);
             if (rc != NT_OK) {
@@ -509,12 +523,12 @@ int main(int argc, char **argv)
             fflush(stdout);
             if (out)
                 fprintf(out, "%s,%s,%s,%d,%d,%d,%ld,%.4f,%.4f,%.4f,%.4f,%.4f,%.3f,%.3f,%.2f,%.0f,"
-                             "%.4f,%.4f\n",
+                             "%.4f,%.4f,%s\n",
                         ct ? ct : "unset", core,
                         shared ? "shards-shared" : sharded ? "shards" : "blas", T,
                         openblas_get_num_threads(), B, steps,
                         tn.median, tn.min, tn.max, tg.median, tg.min, ratio, share, gf,
-                        (double)train.n / tn.median, tn.cpu, tg.cpu);
+                        (double)train.n / tn.median, tn.cpu, tg.cpu, sparse ? "sparse" : "gemm");
         }
     }
     if (out) fclose(out);

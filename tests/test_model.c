@@ -472,3 +472,40 @@ Test(model, saving_is_atomic_and_leaves_no_temporary_file)
     cr_assert(!file_exists(other), "%s written despite the bad metadata", other);
     nt_net_free(&net);
 }
+
+Test(model, the_file_holds_each_W_as_out_by_in_whatever_the_net_keeps)
+{
+    // the format (README, "Model files") is W (out, in) row-major, then b;
+    // the net keeps W (in, out): saving transposes, loading transposes back
+    nt_arch a = {.n_in = 3, .n_out = 2, .n_hidden = 1, .hidden = {4}, .act = NT_ACT_RELU};
+    nt_net net = {0};
+    make_net(&a, 51, &net);
+    char path[256];
+    path_in(path, sizeof path, "layout.nnt");
+    cr_assert_eq(nt_model_save(path, &net, NULL), NT_OK, "%s", nt_last_error());
+    size_t len = 0;
+    unsigned char *buf = read_bytes(path, &len);
+    uint32_t meta_len = (uint32_t)buf[8] | (uint32_t)buf[9] << 8 | (uint32_t)buf[10] << 16 |
+                        (uint32_t)buf[11] << 24;
+    const unsigned char *w = buf + 12 + meta_len + 8;
+    size_t off = 0;  // in the file
+    for (int l = 0; l < net.n_layers; l++) {
+        const nt_layer *ly = &net.layer[l];
+        for (int o = 0; o < ly->out; o++)
+            for (int i = 0; i < ly->in; i++, off++) {
+                float f;
+                memcpy(&f, w + 4 * off, 4);
+                float ours = net.params[ly->w + (size_t)i * ly->out + o];
+                cr_assert(f == ours, "layer %d: the file's W[%d][%d] is %g, the net's W(in %d, out %d) %g",
+                          l, o, i, (double)f, i, o, (double)ours);
+            }
+        for (int o = 0; o < ly->out; o++, off++) {
+            float f;
+            memcpy(&f, w + 4 * off, 4);
+            cr_assert(f == net.params[ly->b + o], "layer %d: the file's b[%d] is %g, the net's %g",
+                      l, o, (double)f, (double)net.params[ly->b + o]);
+        }
+    }
+    free(buf);
+    nt_net_free(&net);
+}

@@ -1,0 +1,171 @@
+/* test_sparse.c - the sparse first layer: its products against the dense
+ * GEMMs on odd shapes and densities, the density cut-off, and a network that
+ * trains the same with the sparse path on and off. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nntune/dense.h"
+#include "nntune/net.h"
+#include "nntune/sparse.h"
+
+#include "net_helpers.h"
+
+// x (B, in) with about `density` of its values non-zero (uniform in (0, 1],
+// like scaled pixels); row 1 all zero when B > 1, so a block has an empty row
+static void fill_sparse(float *x, int B, int in, double density, nt_rng *r)
+{
+    for (int i = 0; i < B * in; i++)
+        x[i] = nt_rng_uniform(r) < density ? (float)(1.0 - nt_rng_uniform(r)) : 0.0f;
+    if (B > 1) memset(x + in, 0, (size_t)in * sizeof *x);
+}
+
+static void fill_normal(float *a, size_t n, nt_rng *r)
+{
+    for (size_t i = 0; i < n; i++) a[i] = (float)nt_rng_normal(r);
+}
+
+// the largest |a - b|; infinite where either is NaN (fmax would skip it)
+static double max_abs_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        m = isnan(d) ? INFINITY : fmax(m, d);
+        if (isinf(m)) break;
+    }
+    return m;
+}
+
+static void skip_without_avx512(void)
+{
+    if (!nt_sparse_available()) cr_skip_test("this build has no sparse kernels (no AVX-512)");
+}
+
+Test(sparse, forward_and_backward_match_the_gemms_on_odd_shapes_and_densities)
+{
+    skip_without_avx512();
+    // B around the block of 4, out around the 16-lane and 64-output tiles
+    const int Bs[] = {1, 3, 4, 5, 13, 128}, ins[] = {1, 17, 784}, outs[] = {1, 10, 16, 63, 64, 65, 256};
+    const double densities[] = {0.0, 0.05, 0.19, 0.3};
+    nt_rng r;
+    nt_rng_seed(&r, 21);
+    for (size_t bi = 0; bi < sizeof Bs / sizeof *Bs; bi++)
+        for (size_t ii = 0; ii < sizeof ins / sizeof *ins; ii++)
+            for (size_t oi = 0; oi < sizeof outs / sizeof *outs; oi++) {
+                int B = Bs[bi], in = ins[ii], out = outs[oi];
+                float *x = malloc(sizeof(float) * B * in), *W = malloc(sizeof(float) * in * out);
+                float *dy = malloc(sizeof(float) * B * out);
+                float *y1 = malloc(sizeof(float) * B * out), *y2 = malloc(sizeof(float) * B * out);
+                float *g1 = malloc(sizeof(float) * in * out), *g2 = malloc(sizeof(float) * in * out);
+                nt_sparse sp;
+                cr_assert_eq(nt_sparse_init(&sp, B, in), NT_OK);
+                fill_normal(W, (size_t)in * out, &r);
+                fill_normal(dy, (size_t)B * out, &r);
+                for (size_t di = 0; di < sizeof densities / sizeof *densities; di++) {
+                    fill_sparse(x, B, in, densities[di], &r);
+                    cr_assert(nt_sparse_build(&sp, x, B, 1.0), "B=%d in=%d: build refused", B, in);
+                    nt_dense_forward(y1, x, W, NULL, B, in, out);
+                    for (int i = 0; i < B * out; i++) y2[i] = NAN;  // every output written
+                    nt_sparse_forward(y2, &sp, W, out);
+                    double ef = max_abs_diff(y1, y2, (size_t)B * out);
+                    nt_dense_backward(NULL, g1, NULL, dy, x, W, B, in, out, false);
+                    for (int i = 0; i < in * out; i++) g2[i] = NAN;
+                    nt_sparse_backward(g2, &sp, dy, out);
+                    double eb = max_abs_diff(g1, g2, (size_t)in * out);
+                    // sums of up to 784 terms of size ~1 in another order
+                    cr_assert(ef < 1e-4 && eb < 1e-4,
+                              "B=%d in=%d out=%d density %.2f: |y - gemm| = %.3g, "
+                              "|dW - gemm| = %.3g", B, in, out, densities[di], ef, eb);
+                }
+                nt_sparse_free(&sp);
+                free(x); free(W); free(dy); free(y1); free(y2); free(g1); free(g2);
+            }
+}
+
+Test(sparse, a_batch_denser_than_the_cut_off_is_refused_and_counted_up_to_there)
+{
+    skip_without_avx512();
+    enum { B = 8, IN = 100 };
+    float x[B * IN] = {0};
+    nt_sparse sp;
+    cr_assert_eq(nt_sparse_init(&sp, B, IN), NT_OK);
+    for (int i = 0; i < 240; i++) x[i * 3 + 1] = 0.5f;  // 240 of 800 non-zero: 30%
+    cr_assert(nt_sparse_build(&sp, x, B, 0.3), "30%% non-zero refused at a 0.3 cut-off");
+    cr_assert(sp.B == B && sp.nnz == 240, "built B = %d, nnz = %zu; want 8, 240", sp.B, sp.nnz);
+    cr_assert(sp.count[0] == 100 && sp.n_blocks == 2,
+              "block 0 lists %d columns (want 100: every column is non-zero in some row), "
+              "%d blocks (want 2)", sp.count[0], sp.n_blocks);
+    x[799] = 0.25f;  // one more: above the cut-off
+    cr_assert(!nt_sparse_build(&sp, x, B, 0.3), "241 of 800 non-zero accepted at a 0.3 cut-off");
+    cr_assert_eq(sp.B, 0, "a refused build left B = %d", sp.B);
+    memset(x, 0, sizeof x);
+    cr_assert(nt_sparse_build(&sp, x, 5, 0.0), "an all-zero batch refused at cut-off 0");
+    cr_assert(sp.count[0] == 0 && sp.count[1] == 0, "an all-zero batch lists %d and %d columns",
+              sp.count[0], sp.count[1]);
+    nt_sparse_free(&sp);
+    nt_sparse_free(&sp);  // safe twice
+}
+
+// a 20-20-4 net on mostly-zero inputs, trained for a few SGD steps with the
+// sparse first layer on or off; returns the final parameters (caller frees)
+static float *train_few_steps(nt_arch a, bool sparse, bool *used_sparse)
+{
+    enum { B = 13, STEPS = 20 };
+    nt_net net = make_net(a, B, 31);
+    nt_net_set_sparse(&net, sparse ? NT_SPARSE_MAX_DENSITY : 0.0);
+    nt_rng r, drop;
+    nt_rng_seed(&r, 32);
+    nt_rng_seed(&drop, 33);
+    float x[B * 20];
+    int32_t y[B];
+    *used_sparse = true;
+    for (int s = 0; s < STEPS; s++) {
+        fill_sparse(x, B, a.n_in, 0.15, &r);
+        for (int i = 0; i < B; i++) y[i] = (int32_t)nt_rng_below(&r, (uint64_t)a.n_out);
+        nt_net_forward(&net, x, B, true, &drop);
+        *used_sparse &= net.input_sparse;
+        nt_net_backward(&net, y, B, 1e-3f);
+        for (size_t i = 0; i < net.n_params; i++) net.params[i] -= 0.1f * net.grads[i];
+    }
+    float *p = malloc(net.n_params * sizeof *p);
+    memcpy(p, net.params, net.n_params * sizeof *p);
+    nt_net_free(&net);
+    return p;
+}
+
+Test(sparse, a_network_trains_the_same_with_the_sparse_first_layer_on_and_off)
+{
+    skip_without_avx512();
+    nt_arch deep = {.n_in = 20, .n_out = 4, .n_hidden = 2, .hidden = {20, 5},
+                    .act = NT_ACT_RELU, .dropout = 0.2f};
+    nt_arch flat = {.n_in = 20, .n_out = 4, .n_hidden = 0};  // the first layer is the output
+    const nt_arch archs[] = {deep, flat};
+    for (int k = 0; k < 2; k++) {
+        bool on, off;
+        float *ps = train_few_steps(archs[k], true, &on);
+        float *pd = train_few_steps(archs[k], false, &off);
+        cr_assert(on && !off, "%d hidden layers: sparse path used %d with it on, %d with it off",
+                  archs[k].n_hidden, on, off);
+        size_t n = nt_arch_n_params(&archs[k]);
+        double e = max_abs_diff(ps, pd, n);
+        cr_assert(e < 1e-5, "%d hidden layers: parameters after 20 steps differ by %.3g "
+                  "between the sparse and the GEMM first layer", archs[k].n_hidden, e);
+        free(ps);
+        free(pd);
+    }
+}
+
+Test(sparse, a_dense_batch_takes_the_gemms)
+{
+    skip_without_avx512();
+    nt_arch a = {.n_in = 20, .n_out = 4, .n_hidden = 1, .hidden = {8}, .act = NT_ACT_TANH};
+    nt_net net = make_net(a, 6, 41);
+    float x[6 * 20];
+    int32_t y[6];
+    fill_data(x, y, 6, 20, 4, 42);  // normal values: all non-zero
+    nt_net_forward(&net, x, 6, false, NULL);
+    cr_assert(!net.input_sparse, "a batch with every value non-zero went sparse");
+    nt_net_free(&net);
+}
