@@ -96,6 +96,10 @@ echo "== 1. epoch time, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} (as the en
 ./build/bench_epoch --batches 32,64,128,512 --threads 2 --parallel shards --runs "$RUNS" --csv "$CSV"
 ./build/bench_epoch --batches 32,64,128,512 --threads 2 --parallel shards-shared --runs "$RUNS" --csv "$CSV"
 
+echo "== 1b. epoch time with nntune's sparse first layer (its default on MNIST)"
+./build/bench_epoch --first-layer sparse --batches 32,64,128,512 --threads 1,2 --runs "$RUNS" --csv "$CSV"
+./build/bench_epoch --first-layer sparse --batches 32,64,128,512 --threads 2 --parallel shards --runs "$RUNS" --csv "$CSV"
+
 echo "== epoch time with AVX-512 kernels: OPENBLAS_CORETYPE=SkylakeX"
 OPENBLAS_CORETYPE=SkylakeX ./build/bench_epoch --batches 128 --threads 1,2 --runs "$RUNS" --csv "$CSV"
 OPENBLAS_CORETYPE=SkylakeX ./build/bench_epoch --batches 128 --threads 2 --parallel shards --runs "$RUNS" --csv "$CSV"
