@@ -61,6 +61,24 @@ static const float *block_val(const nt_sparse *sp, int blk, int s)
     return sp->val + ((size_t)blk * R + (size_t)s) * sp->stride;
 }
 
+static int block_rows(int B, int blk) { return B - blk * R < R ? B - blk * R : R; }
+
+/* One built block as the kernels read it. */
+typedef struct {
+    int rows;                 /* rows of the batch in it, 1..R */
+    int n;                    /* columns listed */
+    const int32_t *col;       /* (n) */
+    const float *val[R];      /* (R, n): row s's value at each column */
+} block;
+
+static block block_of(const nt_sparse *sp, int blk)
+{
+    block b = {block_rows(sp->B, blk), sp->count[blk], sp->col + (size_t)blk * sp->stride, {0}};
+    #pragma GCC unroll 4
+    for (int s = 0; s < R; s++) b.val[s] = block_val(sp, blk, s);
+    return b;
+}
+
 // List block blk's columns: rows rows (<= R) of x starting at x0. Returns
 // the non-zero values seen.
 static size_t build_block(nt_sparse *sp, int blk, const float *x0, int rows)
@@ -107,8 +125,7 @@ bool nt_sparse_build(nt_sparse *sp, const float *x, int B, double max_density)
     const double most = max_density * (double)B * sp->in;
     const int blocks = (B + R - 1) / R;
     for (int blk = 0; blk < blocks; blk++) {
-        int rows = B - blk * R < R ? B - blk * R : R;
-        sp->nnz += build_block(sp, blk, x + (size_t)blk * R * sp->in, rows);
+        sp->nnz += build_block(sp, blk, x + (size_t)blk * R * sp->in, block_rows(B, blk));
         if ((double)sp->nnz > most) return false;
     }
     sp->B = B;
@@ -118,9 +135,11 @@ bool nt_sparse_build(nt_sparse *sp, const float *x, int B, double max_density)
 
 // y rows of one block, outputs [o0, o0 + TILE * 16): R x TILE accumulators
 // in registers, one load of each W row's tile for all R rows
-static void forward_tile(float *y, int rows, int out, int o0, const int32_t *col,
-                         const float *const *val, int n, const float *W)
+static void forward_tile(float *y, const block *bk, int out, int o0, const float *W)
 {
+    const int rows = bk->rows, n = bk->n;
+    const int32_t *col = bk->col;
+    const float *const *val = bk->val;
     __m512 a[R][TILE];
     #pragma GCC unroll 4
     for (int s = 0; s < R; s++)
@@ -146,9 +165,11 @@ static void forward_tile(float *y, int rows, int out, int o0, const int32_t *col
 }
 
 // the same for the last outputs, 16 (or fewer, masked) at a time
-static void forward_lanes(float *y, int rows, int out, int o0, const int32_t *col,
-                          const float *const *val, int n, const float *W)
+static void forward_lanes(float *y, const block *bk, int out, int o0, const float *W)
 {
+    const int rows = bk->rows, n = bk->n;
+    const int32_t *col = bk->col;
+    const float *const *val = bk->val;
     const __mmask16 m = tail_mask(out - o0);
     __m512 a[R];
     #pragma GCC unroll 4
@@ -166,26 +187,22 @@ void nt_sparse_forward(float *y, const nt_sparse *sp, const float *W, int out)
 {
     assert(y && sp && sp->B >= 1 && W && out >= 1);
     for (int blk = 0; blk < sp->n_blocks; blk++) {
-        int rows = sp->B - blk * R < R ? sp->B - blk * R : R;
-        const int32_t *col = sp->col + (size_t)blk * sp->stride;
-        const float *val[R];
-        #pragma GCC unroll 4
-        for (int s = 0; s < R; s++) val[s] = block_val(sp, blk, s);
+        const block bk = block_of(sp, blk);
         float *yb = y + (size_t)blk * R * out;
         int o0 = 0;
-        for (; o0 + TILE * LANES <= out; o0 += TILE * LANES)
-            forward_tile(yb, rows, out, o0, col, val, sp->count[blk], W);
-        for (; o0 < out; o0 += LANES)
-            forward_lanes(yb, rows, out, o0, col, val, sp->count[blk], W);
+        for (; o0 + TILE * LANES <= out; o0 += TILE * LANES) forward_tile(yb, &bk, out, o0, W);
+        for (; o0 < out; o0 += LANES) forward_lanes(yb, &bk, out, o0, W);
     }
 }
 
 // dW rows of one block's columns, outputs [o0, o0 + TILE * 16) += the
 // block's rows' values times their dy: the R x TILE dy tiles stay in
 // registers while each column's dW tile is read and written once
-static void backward_tile(float *dW, const float *dy, int rows, int out, int o0,
-                          const int32_t *col, const float *const *val, int n)
+static void backward_tile(float *dW, const float *dy, const block *bk, int out, int o0)
 {
+    const int rows = bk->rows, n = bk->n;
+    const int32_t *col = bk->col;
+    const float *const *val = bk->val;
     __m512 g[R][TILE];
     #pragma GCC unroll 4
     for (int s = 0; s < R; s++)
@@ -209,9 +226,11 @@ static void backward_tile(float *dW, const float *dy, int rows, int out, int o0,
     }
 }
 
-static void backward_lanes(float *dW, const float *dy, int rows, int out, int o0,
-                           const int32_t *col, const float *const *val, int n)
+static void backward_lanes(float *dW, const float *dy, const block *bk, int out, int o0)
 {
+    const int rows = bk->rows, n = bk->n;
+    const int32_t *col = bk->col;
+    const float *const *val = bk->val;
     const __mmask16 m = tail_mask(out - o0);
     __m512 g[R];
     #pragma GCC unroll 4
@@ -232,17 +251,11 @@ void nt_sparse_backward(float *dW, const nt_sparse *sp, const float *dy, int out
     assert(dW && sp && sp->B >= 1 && dy && out >= 1);
     memset(dW, 0, (size_t)sp->in * out * sizeof *dW);
     for (int blk = 0; blk < sp->n_blocks; blk++) {
-        int rows = sp->B - blk * R < R ? sp->B - blk * R : R;
-        const int32_t *col = sp->col + (size_t)blk * sp->stride;
-        const float *val[R];
-        #pragma GCC unroll 4
-        for (int s = 0; s < R; s++) val[s] = block_val(sp, blk, s);
+        const block bk = block_of(sp, blk);
         const float *dyb = dy + (size_t)blk * R * out;
         int o0 = 0;
-        for (; o0 + TILE * LANES <= out; o0 += TILE * LANES)
-            backward_tile(dW, dyb, rows, out, o0, col, val, sp->count[blk]);
-        for (; o0 < out; o0 += LANES)
-            backward_lanes(dW, dyb, rows, out, o0, col, val, sp->count[blk]);
+        for (; o0 + TILE * LANES <= out; o0 += TILE * LANES) backward_tile(dW, dyb, &bk, out, o0);
+        for (; o0 < out; o0 += LANES) backward_lanes(dW, dyb, &bk, out, o0);
     }
 }
 
