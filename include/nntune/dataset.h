@@ -35,6 +35,11 @@ nt_status nt_dataset_adopt_pixels(size_t n, size_t d, int n_classes,
  * floats an IDX set held when it was stored as floats). */
 void nt_dataset_row(const nt_dataset *ds, size_t row, float *out);
 
+/* Ask the CPU to start loading row `row` into cache, so that a later
+ * nt_dataset_row of it does not wait on memory (a gather in random order
+ * otherwise spends most of its time there). Changes nothing. */
+void nt_dataset_prefetch_row(const nt_dataset *ds, size_t row);
+
 /* Free X, pixels and y and zero the struct. Safe on a zeroed or freed data
  * set. */
 void nt_dataset_free(nt_dataset *ds);

@@ -67,6 +67,15 @@ void nt_dataset_row(const nt_dataset *ds, size_t row, float *out)
     for (size_t j = 0; j < d; j++) out[j] = (float)p[j] / 255.0f;
 }
 
+void nt_dataset_prefetch_row(const nt_dataset *ds, size_t row)
+{
+    assert(row < ds->n);
+    const char *p = ds->X ? (const char *)(ds->X + row * ds->d)
+                          : (const char *)(ds->pixels + row * ds->d);
+    const size_t bytes = ds->d * (ds->X ? sizeof(float) : 1);
+    for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
+}
+
 void nt_dataset_free(nt_dataset *ds)
 {
     if (!ds) return;
