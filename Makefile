@@ -25,7 +25,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 HEADERS  := $(wildcard include/nntune/*.h src/*/*.h)
 
-.PHONY: all run setup setup-test check test check-asan fuzz bench man install uninstall clean distclean test-%
+.PHONY: all run setup setup-test check test check-asan fuzz bench bench-programs man install uninstall clean distclean test-%
 all: $(B)/libnntune.a nntune
 
 $(B)/%.o: %.c $(HEADERS) Makefile
@@ -93,6 +93,13 @@ fuzz: setup-test
 # about 10 minutes; ARGS=--full for the long version)
 bench: setup all
 	@bash benchmarks/run.sh $(ARGS)
+
+# The benchmark programs (benchmarks/*.c), built with the library's flags;
+# benchmarks/run.sh and benchmarks/bayes_batch.sh build them through this.
+BENCH_BIN := $(patsubst benchmarks/%.c,$(B)/%,$(wildcard benchmarks/*.c))
+bench-programs: $(BENCH_BIN)
+$(BENCH_BIN): $(B)/%: benchmarks/%.c $(B)/libnntune.a
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libnntune.a $(LDLIBS)
 
 # The man page is nntune's own --help texts (scripts/make_man.sh); the
 # committed copy is checked against them by the test suite.

@@ -19,11 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${1:-40}
-CC=${CC:-gcc}
-CFLAGS="-std=c11 -O2 -march=native -fno-math-errno -Wall -Wextra -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread"
-make -s all  # the library for bench_strategies, ./nntune for part 2
-$CC $CFLAGS benchmarks/bench_strategies.c build/libnntune.a -lopenblas -lcjson -lz -lm -fopenmp \
-    -o build/bench_strategies
+make -s all bench-programs  # ./nntune for part 2, build/bench_strategies
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p benchmarks/results

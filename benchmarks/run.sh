@@ -43,9 +43,6 @@ RUNS=${BENCH_RUNS:-$([ "$FULL" = 1 ] && echo 5 || echo 3)}
 PEERS=${BENCH_PEERS:-1}
 GRID_SEEDS=${BENCH_GRID_SEEDS:-1,2,3,4,5}
 PY=/usr/bin/python3   # Debian's, which sees the python3-* packages
-CC=${CC:-gcc}
-CFLAGS="-std=c11 -O2 -march=native -fno-math-errno -Wall -Wextra -Wshadow -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread"
-LIBS="build/libnntune.a -lopenblas -lcjson -lz -lm -fopenmp"
 WORK=build/bench
 CSV=$WORK/epoch.csv
 t_start=$(date +%s)
@@ -66,9 +63,7 @@ if [ "$PEERS" = 1 ]; then
 fi
 
 echo "== building benchmarks"
-$CC $CFLAGS benchmarks/bench_epoch.c $LIBS -o build/bench_epoch
-$CC $CFLAGS benchmarks/bench_strategies.c $LIBS -o build/bench_strategies
-$CC $CFLAGS benchmarks/tune_own_objective.c $LIBS -o build/tune_own_objective
+make -s bench-programs  # build/bench_epoch, bench_strategies, tune_own_objective
 
 echo "== library example: tuning a C function with the Bayesian strategy"
 ./build/tune_own_objective > "$WORK/tune_own_objective.txt"
@@ -222,7 +217,7 @@ fi
     echo "started: $started"
     echo "commit: $(git rev-parse --short HEAD 2> /dev/null || echo unknown)"
     echo "minutes: $(( ($(date +%s) - t_start + 30) / 60 ))"
-    echo "compiler: $($CC --version | head -n 1)"
+    echo "compiler: $(${CC:-cc} --version | head -n 1)"
     echo "idle_pct: $idle_pct"
     echo "busy: $busy"
     echo "load_before: $load_before"

@@ -684,6 +684,15 @@ static int recorded_int(const char *header, const char *key)
     return n;
 }
 
+/* How many bayes trials a recorded study proposes together: its
+ * bayes_batch, or 1 for a study from before --bayes-batch, which proposed
+ * its trials one at a time. */
+static int recorded_bayes_batch(const char *header)
+{
+    int batch = recorded_int(header, "bayes_batch");
+    return batch ? batch : 1;
+}
+
 /* The journal's first line if it is a study header (malloc'd), else NULL. */
 static char *recorded_header(const char *journal)
 {
@@ -721,9 +730,9 @@ static int check_resume(const char *dir, const char *old_header, const char *new
         const cJSON *vb = cJSON_GetObjectItemCaseSensitive(sb, keys[i]);
         if (!va && !vb) continue;
         if (va && vb && cJSON_Compare(va, vb, true)) continue;
-        // a study from before --bayes-batch proposed one trial at a time
+        // a header without bayes_batch still matches the batch it implies
         if (!va && !strcmp(keys[i], "bayes_batch") && cJSON_IsNumber(vb) &&
-            vb->valuedouble == 1)
+            vb->valuedouble == recorded_bayes_batch(old_header))
             continue;
         char *ta = va ? cJSON_PrintUnformatted(va) : strdup("(none)");
         char *tb = vb ? cJSON_PrintUnformatted(vb) : strdup("(none)");
@@ -889,9 +898,7 @@ int cmd_tune(int argc, char **argv)
     // the study being resumed, read once: its settings decide what follows
     old_header = o.resume ? recorded_header(path) : NULL;
     if (old_header && !o.initial_points) o.initial_points = recorded_int(old_header, "initial_points");
-    // a study from before --bayes-batch proposed its trials one at a time
-    if (old_header && !o.bayes_batch) o.bayes_batch = recorded_int(old_header, "bayes_batch");
-    if (old_header && !o.bayes_batch) o.bayes_batch = 1;
+    if (old_header && !o.bayes_batch) o.bayes_batch = recorded_bayes_batch(old_header);
     // pairs by default when trials train folds: a lone fold (3 folds on 2
     // cores) then shares its round with the next trial's first fold
     if (!o.bayes_batch) o.bayes_batch = o.objective ? 1 : 2;
