@@ -57,6 +57,16 @@ nt_view nt_view_of(const nt_dataset *ds, const nt_index *ix)
     return (nt_view){.ds = ds, .idx = ix->i, .n = ix->n};
 }
 
+// The data set's row at position k of `order` (or of the view, when NULL).
+static size_t gathered_row(const nt_view *v, const size_t *order, size_t k)
+{
+    size_t pos = order ? order[k] : k;
+    assert(pos < v->n);
+    size_t row = nt_view_row(v, pos);
+    assert(row < v->ds->n);
+    return row;
+}
+
 void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
                     size_t count, float *X, int32_t *y)
 {
@@ -67,16 +77,11 @@ void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
     enum { PREFETCH_AHEAD = 4 };
     if (X)
         for (size_t r = 0; r < count && r < PREFETCH_AHEAD; r++)
-            nt_dataset_prefetch_row(ds, nt_view_row(v, order ? order[start + r] : start + r));
+            nt_dataset_prefetch_row(ds, gathered_row(v, order, start + r));
     for (size_t r = 0; r < count; r++) {
-        if (X && r + PREFETCH_AHEAD < count) {
-            size_t ahead = order ? order[start + r + PREFETCH_AHEAD] : start + r + PREFETCH_AHEAD;
-            nt_dataset_prefetch_row(ds, nt_view_row(v, ahead));
-        }
-        size_t pos = order ? order[start + r] : start + r;
-        assert(pos < v->n);
-        size_t row = nt_view_row(v, pos);
-        assert(row < ds->n);
+        if (X && r + PREFETCH_AHEAD < count)
+            nt_dataset_prefetch_row(ds, gathered_row(v, order, start + r + PREFETCH_AHEAD));
+        size_t row = gathered_row(v, order, start + r);
         // X is (count, d): row r of the batch is row `row` of the data set
         if (X) nt_dataset_row(ds, row, X + r * d);
         if (y) y[r] = ds->y[row];
