@@ -17,6 +17,10 @@
 
 #include "nntune/space.h"
 
+/* bayes: model trials proposed together (nt_strategy_options.batch), at
+ * most; also the bound of --bayes-batch */
+#define NT_MAX_BAYES_BATCH 16
+
 typedef struct {
     int grid_points;      /* grid: values per real/int range (default 3) */
     int initial_points;   /* bayes: space-filling design size (0 = default) */

@@ -239,7 +239,7 @@ static int parse_option(int code, const char *arg, cs_opts *o)
     case C_RESUME: o->resume = true; break;
     case C_OVERWRITE: o->overwrite = true; break;
     case C_BAYES_BATCH:
-        ok = cli_int(CMD, "bayes-batch", arg, 1, NT_MAX_BATCH, &o->bayes_batch);
+        ok = cli_int(CMD, "bayes-batch", arg, 1, NT_MAX_BAYES_BATCH, &o->bayes_batch);
         break;
     case C_FOLDS:
         ok = cli_int(CMD, "folds", arg, 2, NT_MAX_FOLDS, &o->folds);

@@ -179,7 +179,7 @@ static int parse_args(int argc, char **argv, tune_opts *o)
             break;
         case T_GRID_POINTS: ok = cli_int(cmd, "grid-points", optarg, 2, 100, &o->grid_points); break;
         case T_INITIAL: ok = cli_int(cmd, "initial-points", optarg, 1, 10000, &o->initial_points); break;
-        case T_BAYES_BATCH: ok = cli_int(cmd, "bayes-batch", optarg, 1, NT_MAX_BATCH, &o->bayes_batch); break;
+        case T_BAYES_BATCH: ok = cli_int(cmd, "bayes-batch", optarg, 1, NT_MAX_BAYES_BATCH, &o->bayes_batch); break;
         case T_TIME:
             o->time_set = true;
             if (!strcmp(optarg, "none") || !strcmp(optarg, "0")) o->time_budget = 0;

@@ -69,7 +69,6 @@
 #define LIAR_NOISE 0.1  /* a pending liar's noise variance, normalized */
 #define RESTARTS_UNTIL 64   /* random kernel-fit starts at every fit up to */
 #define RESTARTS_EVERY 16   /* this many points, then at every 16th count */
-#define BATCH_MAX 16        /* model trials proposed together, at most */
 
 typedef struct {
     int trial;
@@ -702,8 +701,8 @@ nt_status nt_bayes_create(nt_strategy *st)
                   o->candidates, o->restarts);
         return NT_ERR_ARG;
     }
-    if (o->batch < 0 || o->batch > BATCH_MAX) {
-        nt_errorf("bayes: batch %d out of range (1..%d)", o->batch, BATCH_MAX);
+    if (o->batch < 0 || o->batch > NT_MAX_BAYES_BATCH) {
+        nt_errorf("bayes: batch %d out of range (1..%d)", o->batch, NT_MAX_BAYES_BATCH);
         return NT_ERR_ARG;
     }
     bayes *b = nt_alloc(sizeof *b);
