@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 #include <errno.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static _Thread_local char last_error[512];
@@ -45,6 +47,15 @@ void nt_clear_error(void)
     last_error[0] = '\0';
 }
 
+enum { HUGE_PAGE = 2 << 20 };
+
+void nt_advise_huge_pages(void *p, size_t bytes)
+{
+    uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    uintptr_t hi = ((uintptr_t)p + bytes) & ~(uintptr_t)(HUGE_PAGE - 1);
+    if (p && hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+}
+
 void *nt_alloc(size_t bytes)
 {
     // aligned_alloc needs a size that is a multiple of the alignment
@@ -52,7 +63,9 @@ void *nt_alloc(size_t bytes)
     if (rounded == 0) rounded = 64;
     if (rounded < bytes) return NULL; // overflow
     void *p = aligned_alloc(64, rounded);
-    if (p) memset(p, 0, rounded);
+    if (!p) return NULL;
+    if (rounded >= 2 * (size_t)HUGE_PAGE) nt_advise_huge_pages(p, rounded);
+    memset(p, 0, rounded);
     return p;
 }
 

@@ -24,6 +24,7 @@ typedef struct {
     gzFile gz;
     uint32_t dims[3]; // n, rows, cols (rows = cols = 1 for labels)
     size_t bytes;     // payload bytes the header promises
+    bool sized;       // a plain file checked to hold them (stat)
 } idx_file;
 
 /* zlib's message for f, without the "path: " zlib puts in front. */
@@ -147,11 +148,13 @@ static nt_status idx_open(const char *path, uint32_t magic, idx_file *f)
     // an uncompressed file must hold the promised bytes: check its size
     // before the caller allocates room for them
     struct stat st;
-    if (gzdirect(f->gz) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-        (uint64_t)st.st_size < want + (uint64_t)f->bytes) {
-        nt_errorf("%s: truncated: header promises %zu bytes of data, file "
-                  "holds %zu", path, f->bytes, (size_t)st.st_size - want);
-        return NT_ERR_FORMAT;
+    if (gzdirect(f->gz) && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        if ((uint64_t)st.st_size < want + (uint64_t)f->bytes) {
+            nt_errorf("%s: truncated: header promises %zu bytes of data, file "
+                      "holds %zu", path, f->bytes, (size_t)st.st_size - want);
+            return NT_ERR_FORMAT;
+        }
+        f->sized = true;
     }
     return NT_OK;
 }
@@ -189,17 +192,20 @@ static nt_status truncated(const idx_file *f, size_t got)
 }
 
 /* Read the payload into a new byte buffer *out (f->bytes long), then check
- * the file ends there. The buffer grows with what actually arrives - from
- * 1 MiB, doubling, up to the header's promise - so a small file whose
+ * the file ends there. A plain file known to hold the payload gets it all
+ * at once; otherwise (gzip) the buffer grows with what actually arrives -
+ * from 1 MiB, doubling, up to the header's promise - so a small file whose
  * header promises gigabytes is refused as truncated after reading what it
- * holds, never after reserving what it claims. */
+ * holds, never after reserving what it claims. Room not yet written is
+ * advised into huge pages (common.h): the read is what first touches it. */
 static nt_status read_payload(idx_file *f, uint8_t **out)
 {
     *out = NULL;
-    size_t cap = f->bytes < CHUNK ? f->bytes : CHUNK, done = 0;
+    size_t cap = f->sized || f->bytes < CHUNK ? f->bytes : CHUNK, done = 0;
     uint8_t *buf = malloc(cap);
     nt_status rc = NT_OK;
     if (!buf) goto nomem;
+    nt_advise_huge_pages(buf, cap);
     while (done < f->bytes) {
         if (done == cap) {
             size_t grown = cap > f->bytes / 2 ? f->bytes : 2 * cap;
@@ -207,6 +213,7 @@ static nt_status read_payload(idx_file *f, uint8_t **out)
             if (!more) goto nomem;
             buf = more;
             cap = grown;
+            nt_advise_huge_pages(buf + done, cap - done);
         }
         size_t got;
         rc = read_some(f, buf + done, cap - done, &got);
