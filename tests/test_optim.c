@@ -154,3 +154,68 @@ Test(optim, names_round_trip)
     cr_assert(strcmp(nt_opt_name(NT_OPT_ADAM), "adam") == 0, "name of adam is %s", nt_opt_name(NT_OPT_ADAM));
     cr_assert(nt_opt_parse("rmsprop") == -1 && nt_opt_parse(NULL) == -1, "unknown optimizer parsed");
 }
+
+// The L2 term folded into the step must give exactly what adding l2 * p to
+// the gradient before a plain step gives, on the decay ranges only, however
+// the update is cut into slices. 50 elements: decayed [3, 20) and [25, 41).
+static void check_folded_l2(nt_opt_config cfg, const char *what)
+{
+    enum { P = 50, STEPS = 4 };
+    const size_t lo[2] = {3, 25}, hi[2] = {20, 41};
+    const float l2 = 0.03f, lr = 0.05f;
+    nt_optim folded, plain;
+    cr_assert(nt_optim_init(&cfg, P, &folded) == NT_OK && nt_optim_init(&cfg, P, &plain) == NT_OK);
+    cr_assert(nt_optim_set_l2(&folded, l2, 2, lo, hi) == NT_OK, "%s: %s", what, nt_last_error());
+    float pf[P], pp[P], g[P], gp[P];
+    for (int i = 0; i < P; i++) pf[i] = pp[i] = 0.5f - 0.02f * (float)i;
+    for (int s = 0; s < STEPS; s++) {
+        for (int i = 0; i < P; i++) g[i] = 0.1f * (float)((i * 7 + s * 3) % 11) - 0.5f;
+        for (int i = 0; i < P; i++) {
+            bool decayed = (i >= 3 && i < 20) || (i >= 25 && i < 41);
+            gp[i] = decayed ? g[i] + l2 * pp[i] : g[i];
+        }
+        nt_optim_step(&plain, pp, gp, lr);
+        // the folded one in slices that cut across the ranges' ends
+        nt_optim_next(&folded);
+        const size_t cut[] = {0, 2, 11, 22, 30, 41, 50};
+        for (int c = 0; c + 1 < (int)(sizeof cut / sizeof *cut); c++)
+            nt_optim_update(&folded, pf, g, lr, cut[c], cut[c + 1]);
+        for (int i = 0; i < P; i++)
+            cr_assert(pf[i] == pp[i], "%s step %d: p[%d] = %.9g folded, %.9g with l2 * p in grads",
+                      what, s + 1, i, (double)pf[i], (double)pp[i]);
+    }
+    nt_optim_free(&folded);
+    nt_optim_free(&plain);
+}
+
+Test(optim, l2_folded_into_the_step_equals_l2_in_the_gradient)
+{
+    check_folded_l2(nt_opt_defaults(NT_OPT_ADAM), "adam");
+    check_folded_l2(nt_opt_defaults(NT_OPT_SGD), "sgd momentum");
+    nt_opt_config nest = nt_opt_defaults(NT_OPT_SGD);
+    nest.nesterov = true;
+    check_folded_l2(nest, "sgd nesterov");
+    nt_opt_config plain = nt_opt_defaults(NT_OPT_SGD);
+    plain.momentum = 0.0f;
+    check_folded_l2(plain, "plain sgd");
+}
+
+Test(optim, set_l2_refuses_bad_penalties_and_ranges)
+{
+    nt_opt_config cfg = nt_opt_defaults(NT_OPT_ADAM);
+    nt_optim o;
+    cr_assert(nt_optim_init(&cfg, 10, &o) == NT_OK);
+    size_t lo[2] = {0, 6}, hi[2] = {5, 10};
+    cr_assert(nt_optim_set_l2(&o, -1.0f, 2, lo, hi) == NT_ERR_ARG, "negative l2 taken");
+    cr_assert(strstr(nt_last_error(), "l2"), "message \"%s\" does not name l2", nt_last_error());
+    cr_assert(nt_optim_set_l2(&o, INFINITY, 2, lo, hi) == NT_ERR_ARG, "infinite l2 taken");
+    size_t past[2] = {5, 11};
+    cr_assert(nt_optim_set_l2(&o, 0.1f, 2, lo, past) == NT_ERR_ARG, "a range past n taken");
+    size_t back_lo[2] = {6, 0}, back_hi[2] = {10, 5};
+    cr_assert(nt_optim_set_l2(&o, 0.1f, 2, back_lo, back_hi) == NT_ERR_ARG, "ranges out of order taken");
+    cr_assert(nt_optim_set_l2(&o, 0.1f, 2, lo, hi) == NT_OK, "%s", nt_last_error());
+    cr_assert(o.n_decay == 2 && o.l2 == 0.1f, "n_decay %d, l2 %g", o.n_decay, (double)o.l2);
+    cr_assert(nt_optim_set_l2(&o, 0.0f, 2, lo, hi) == NT_OK && o.n_decay == 0,
+              "l2 = 0 still decays %d ranges", o.n_decay);
+    nt_optim_free(&o);
+}

@@ -113,6 +113,12 @@ float nt_net_backward(nt_net *net, const int32_t *y, int B, float l2);
  * Returns the mean cross-entropy of these B rows. */
 float nt_net_backward_rows(nt_net *net, const int32_t *y, int B, int n_mean, float l2);
 
+/* Where the weights lie in params and grads, layer by layer: [lo[l],
+ * hi[l]) for l < n_layers (the biases lie between). lo and hi hold
+ * NT_MAX_HIDDEN + 1 entries. Returns n_layers. For nt_optim_set_l2, which
+ * folds the L2 term into the optimizer's step instead of the backward pass. */
+int nt_net_weight_ranges(const nt_net *net, size_t *lo, size_t *hi);
+
 /* The density at or below which the first layer runs on the batch's
  * non-zero inputs only (NT_SPARSE_MAX_DENSITY by default; 0 turns the
  * sparse path off, e.g. to measure the GEMMs). The same results either way,

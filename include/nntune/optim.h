@@ -22,12 +22,18 @@ typedef struct {
     float eps;       /* Adam, default 1e-8 */
 } nt_opt_config;
 
+#define NT_MAX_DECAY_RANGES 16
+
 typedef struct {
     nt_opt_config cfg;
     size_t n;
     float *m;   /* (n) velocity (SGD) or first moment (Adam), owned */
     float *v;   /* (n) second moment (Adam only), owned */
     long t;     /* steps taken */
+    float l2;   /* L2 penalty folded into the steps (nt_optim_set_l2) */
+    int n_decay;                              /* ranges it applies to */
+    size_t decay_lo[NT_MAX_DECAY_RANGES];     /* sorted, disjoint */
+    size_t decay_hi[NT_MAX_DECAY_RANGES];
 } nt_optim;
 
 /* Defaults for a kind: the values given above. */
@@ -45,6 +51,13 @@ void nt_optim_step(nt_optim *o, float *params, const float *grads, float lr);
 void nt_optim_next(nt_optim *o);
 void nt_optim_update(nt_optim *o, float *params, const float *grads, float lr,
                      size_t lo, size_t hi);
+/* Fold an L2 penalty into every later step: an element in one of the n
+ * ranges [lo[i], hi[i]) (sorted, disjoint: a network's weights, not its
+ * biases) steps as if its gradient also held l2 * param, which is what
+ * adding that term to grads before the step gives, without a pass over
+ * grads of its own. l2 = 0 or n = 0 folds in nothing. NT_ERR_ARG for a
+ * negative or non-finite l2, or ranges out of order or past n. */
+nt_status nt_optim_set_l2(nt_optim *o, float l2, int n, const size_t *lo, const size_t *hi);
 const char *nt_opt_name(nt_opt_kind k);   /* "sgd", "adam" */
 int nt_opt_parse(const char *s);          /* -1 if unknown */
 

@@ -277,6 +277,16 @@ static void add_l2(nt_net *net, float l2)
     }
 }
 
+int nt_net_weight_ranges(const nt_net *net, size_t *lo, size_t *hi)
+{
+    assert(net && lo && hi);
+    for (int l = 0; l < net->n_layers; l++) {
+        lo[l] = net->layer[l].w;
+        hi[l] = net->layer[l].w + (size_t)net->layer[l].in * net->layer[l].out;
+    }
+    return net->n_layers;
+}
+
 float nt_net_backward(nt_net *net, const int32_t *y, int B, float l2)
 {
     return nt_net_backward_rows(net, y, B, B, l2);

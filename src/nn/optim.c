@@ -84,25 +84,32 @@ void nt_optim_reset(nt_optim *o)
 // SGD, PyTorch convention: v = mu*v + g; p -= lr*v (Nesterov: p -= lr*(g + mu*v)).
 // v starts at 0, so the first step gives v = g as PyTorch's buffer does.
 // Both steps update elements lo..hi-1 (every element on its own, so any cut
-// into slices gives the same result).
-static void sgd_step(nt_optim *o, float *restrict p, const float *restrict g, float lr,
-                     size_t lo, size_t hi)
+// into slices gives the same result), with g = grads + l2 * p when decay.
+// Each is inlined twice, with and without decay, so the loop without it
+// adds nothing (not even 0 * p, which is NaN for an infinite p).
+static inline void sgd_step(nt_optim *o, float *restrict p, const float *restrict grads,
+                            float lr, float l2, bool decay, size_t lo, size_t hi)
 {
     const float mu = o->cfg.momentum;
     float *restrict v = o->m;
     if (!v) {
         #pragma omp simd
-        for (size_t i = lo; i < hi; i++) p[i] -= lr * g[i];
+        for (size_t i = lo; i < hi; i++) {
+            float g = decay ? grads[i] + l2 * p[i] : grads[i];
+            p[i] -= lr * g;
+        }
     } else if (o->cfg.nesterov) {
         #pragma omp simd
         for (size_t i = lo; i < hi; i++) {
-            v[i] = mu * v[i] + g[i];
-            p[i] -= lr * (g[i] + mu * v[i]);
+            float g = decay ? grads[i] + l2 * p[i] : grads[i];
+            v[i] = mu * v[i] + g;
+            p[i] -= lr * (g + mu * v[i]);
         }
     } else {
         #pragma omp simd
         for (size_t i = lo; i < hi; i++) {
-            v[i] = mu * v[i] + g[i];
+            float g = decay ? grads[i] + l2 * p[i] : grads[i];
+            v[i] = mu * v[i] + g;
             p[i] -= lr * v[i];
         }
     }
@@ -118,8 +125,8 @@ static inline void adam_one(float *p, float *m, float *v, float g, float b1,
     *p -= lr * (*m * c1) / (sqrtf(*v * c2) + eps);
 }
 
-static void adam_step(nt_optim *o, float *restrict p, const float *restrict g, float lr,
-                      size_t lo, size_t hi)
+static inline void adam_step(nt_optim *o, float *restrict p, const float *restrict grads,
+                             float lr, float l2, bool decay, size_t lo, size_t hi)
 {
     const float b1 = o->cfg.beta1, b2 = o->cfg.beta2, eps = o->cfg.eps;
     const float c1 = (float)(1.0 / (1.0 - pow(b1, (double)o->t)));
@@ -127,7 +134,50 @@ static void adam_step(nt_optim *o, float *restrict p, const float *restrict g, f
     float *restrict m = o->m, *restrict v = o->v;
     // vectorizes: the build's -fno-math-errno makes sqrtf an instruction
     #pragma omp simd
-    for (size_t i = lo; i < hi; i++) adam_one(p + i, m + i, v + i, g[i], b1, b2, c1, c2, lr, eps);
+    for (size_t i = lo; i < hi; i++) {
+        float g = decay ? grads[i] + l2 * p[i] : grads[i];
+        adam_one(p + i, m + i, v + i, g, b1, b2, c1, c2, lr, eps);
+    }
+}
+
+// elements lo..hi-1, all with decay or all without
+static void step_range(nt_optim *o, float *params, const float *grads, float lr,
+                       bool decay, size_t lo, size_t hi)
+{
+    if (lo >= hi) return;
+    if (o->cfg.kind == NT_OPT_ADAM) {
+        if (decay) adam_step(o, params, grads, lr, o->l2, true, lo, hi);
+        else adam_step(o, params, grads, lr, 0.0f, false, lo, hi);
+    } else {
+        if (decay) sgd_step(o, params, grads, lr, o->l2, true, lo, hi);
+        else sgd_step(o, params, grads, lr, 0.0f, false, lo, hi);
+    }
+}
+
+nt_status nt_optim_set_l2(nt_optim *o, float l2, int n, const size_t *lo, const size_t *hi)
+{
+    assert(o && (n == 0 || (lo && hi)));
+    if (!(l2 >= 0.0f) || !isfinite(l2)) {
+        nt_errorf("optimizer: l2 = %g, must be >= 0 and finite", (double)l2);
+        return NT_ERR_ARG;
+    }
+    if (n < 0 || n > NT_MAX_DECAY_RANGES) {
+        nt_errorf("optimizer: %d decay ranges, at most %d", n, NT_MAX_DECAY_RANGES);
+        return NT_ERR_ARG;
+    }
+    for (int r = 0; r < n; r++)
+        if (lo[r] > hi[r] || hi[r] > o->n || (r > 0 && lo[r] < hi[r - 1])) {
+            nt_errorf("optimizer: decay range %d [%zu, %zu) is out of order or past "
+                      "the %zu parameters", r, lo[r], hi[r], o->n);
+            return NT_ERR_ARG;
+        }
+    o->l2 = l2;
+    o->n_decay = l2 > 0.0f ? n : 0;
+    for (int r = 0; r < o->n_decay; r++) {
+        o->decay_lo[r] = lo[r];
+        o->decay_hi[r] = hi[r];
+    }
+    return NT_OK;
 }
 
 void nt_optim_step(nt_optim *o, float *params, const float *grads, float lr)
@@ -146,10 +196,17 @@ void nt_optim_update(nt_optim *o, float *params, const float *grads, float lr,
                      size_t lo, size_t hi)
 {
     assert(o && o->t > 0 && lo <= hi && hi <= o->n && (lo == hi || (params && grads)));
-    if (o->cfg.kind == NT_OPT_ADAM)
-        adam_step(o, params, grads, lr, lo, hi);
-    else
-        sgd_step(o, params, grads, lr, lo, hi);
+    // [lo, hi) cut where the decay ranges start and end
+    size_t at = lo;
+    for (int r = 0; r < o->n_decay && at < hi; r++) {
+        size_t dlo = o->decay_lo[r] > at ? o->decay_lo[r] : at;
+        size_t dhi = o->decay_hi[r] < hi ? o->decay_hi[r] : hi;
+        if (dlo >= dhi) continue;
+        step_range(o, params, grads, lr, false, at, dlo);
+        step_range(o, params, grads, lr, true, dlo, dhi);
+        at = dhi;
+    }
+    step_range(o, params, grads, lr, false, at, hi);
 }
 
 static const char *const opt_names[] = {"sgd", "adam"};

@@ -133,6 +133,11 @@ static nt_status buffers_init(train_buffers *b, nt_net *net,
         return NT_ERR_NOMEM;
     }
     nt_status rc = nt_optim_init(&cfg->opt, net->n_params, &b->opt);
+    // the L2 term goes into the optimizer's step, not into grads: one pass
+    // over the weights fewer a step (the backward passes get l2 = 0)
+    size_t lo[NT_MAX_HIDDEN + 1], hi[NT_MAX_HIDDEN + 1];
+    int ranges = nt_net_weight_ranges(net, lo, hi);
+    if (rc == NT_OK) rc = nt_optim_set_l2(&b->opt, cfg->l2, ranges, lo, hi);
     if (rc == NT_OK) rc = nt_metrics_init(net->arch.n_out, &b->val);
     if (rc == NT_OK) rc = nt_shards_init(&b->shards, net, cfg->shards > 1 ? cfg->shards : 1);
     return rc;
@@ -242,11 +247,11 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
                 nt_optim_next(&b.opt);
                 step_hooks sh = {&b, train, start, (float)lr};
                 nt_shard_hooks hooks = {gather_block, update_slice, &sh};
-                loss = nt_shards_step(&b.shards, b.xb, b.yb, B, cfg->l2, rng, &correct, &hooks);
+                loss = nt_shards_step(&b.shards, b.xb, b.yb, B, 0.0f, rng, &correct, &hooks);
             } else {
                 nt_view_gather(train, b.order, start, (size_t)B, b.xb, b.yb);
                 const float *p = nt_net_forward(net, b.xb, B, true, rng);
-                loss = nt_net_backward(net, b.yb, B, cfg->l2);
+                loss = nt_net_backward(net, b.yb, B, 0.0f);
                 for (int i = 0; i < B; i++)
                     correct += nt_argmax(p + (size_t)i * net->arch.n_out, net->arch.n_out) == b.yb[i];
             }
