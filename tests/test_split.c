@@ -337,3 +337,50 @@ Test(split, a_byte_data_set_gathers_the_floats_the_same_data_stored_as_floats_ga
     nt_dataset_free(&by);
     cr_assert_null(by.pixels, "free leaves pixels set");
 }
+
+Test(split, grouping_by_label_sorts_each_batch_stably_and_keeps_its_rows)
+{
+    nt_dataset ds = make_data();
+    // a subset view (every row but the first 7), so positions and rows differ
+    nt_index ix;
+    cr_assert_eq(nt_index_range(ds.n - 7, &ix), NT_OK);
+    for (size_t k = 0; k < ix.n; k++) ix.i[k] += 7;
+    nt_view v = nt_view_of(&ds, &ix);
+    size_t n = v.n, *order = malloc(n * sizeof *order), *before = malloc(n * sizeof *before);
+    nt_rng r;
+    nt_rng_seed(&r, 5);
+    for (size_t k = 0; k < n; k++) order[k] = k;
+    nt_rng_shuffle(&r, order, n);
+    memcpy(before, order, n * sizeof *order);
+    const size_t batch = 20; // 96 positions: 4 batches of 20 and a last of 16
+    cr_assert_eq(nt_order_group_by_label(&v, order, n, batch), NT_OK, "%s", nt_last_error());
+    for (size_t s = 0; s < n; s += batch) {
+        size_t e = s + batch < n ? s + batch : n;
+        for (size_t k = s; k < e; k++) {
+            // the same positions: each one in the batch before, once
+            size_t hits = 0;
+            for (size_t j = s; j < e; j++) hits += before[j] == order[k];
+            cr_assert_eq(hits, 1, "batch at %zu: position %zu came from elsewhere", s, order[k]);
+            if (k == s) continue;
+            int32_t a = ds.y[nt_view_row(&v, order[k - 1])], b = ds.y[nt_view_row(&v, order[k])];
+            cr_assert(a <= b, "batch at %zu: label %d before %d", s, a, b);
+            if (a != b) continue;
+            // within a label, the shuffled order is kept
+            size_t pa = 0, pb = 0;
+            for (size_t j = s; j < e; j++) {
+                if (before[j] == order[k - 1]) pa = j;
+                if (before[j] == order[k]) pb = j;
+            }
+            cr_assert(pa < pb, "batch at %zu: label %d's rows swapped", s, a);
+        }
+    }
+    // a batch bigger than the order: one segment, the whole order sorted
+    memcpy(order, before, n * sizeof *order);
+    cr_assert_eq(nt_order_group_by_label(&v, order, n, 1000), NT_OK);
+    for (size_t k = 1; k < n; k++)
+        cr_assert(ds.y[nt_view_row(&v, order[k - 1])] <= ds.y[nt_view_row(&v, order[k])]);
+    free(order);
+    free(before);
+    nt_index_free(&ix);
+    nt_dataset_free(&ds);
+}

@@ -45,6 +45,16 @@ static inline size_t nt_view_row(const nt_view *v, size_t k)
 void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
                     size_t count, float *X, int32_t *y);
 
+/* Reorder each batch of a shuffled order - positions [s, s + batch) for s =
+ * 0, batch, 2 batch, ... below n - by label, keeping the shuffled order
+ * within a label. A batch keeps its rows, so its summed gradient is the
+ * same, but rows of one class sit together: their images share more
+ * non-zero pixels, so the sparse first layer's blocks of rows (sparse.h)
+ * have fewer columns to go through (MNIST: 35% of the pixels in a block's
+ * union, against 39% in shuffled order). NT_ERR_NOMEM if its scratch
+ * cannot be had (order is then unchanged). */
+nt_status nt_order_group_by_label(const nt_view *v, size_t *order, size_t n, size_t batch);
+
 /* Stratified split of a view: about val_frac of each class goes to `val`,
  * the rest to `train`, chosen by `rng`. Indices are absolute rows of
  * v->ds. 0 < val_frac < 1; every class with at least 2 samples gets at least

@@ -1,5 +1,6 @@
-/* train.c - the epoch loop: shuffle, gather, forward, backward, step;
- * validate; early stopping; divergence detection; evaluation. */
+/* train.c - the epoch loop: shuffle (each batch's rows grouped by label),
+ * gather, forward, backward, step; validate; early stopping; divergence
+ * detection; evaluation. */
 #include "nntune/train.h"
 
 #include <limits.h>
@@ -231,6 +232,8 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
 
     for (int ep = 1; ep <= cfg->epochs; ep++) {
         nt_rng_shuffle(rng, b.order, n);
+        rc = nt_order_group_by_label(train, b.order, n, (size_t)cfg->batch);
+        if (rc != NT_OK) break;
         double loss_sum = 0, lr = sched.lr;
         size_t correct = 0;
         for (size_t start = 0; start < n; start += (size_t)cfg->batch) {
