@@ -128,3 +128,34 @@ Test(loss, a_confident_correct_row_keeps_its_small_loss_accurate)
     float L = nt_ce_loss(z, y, 1, 2);
     cr_assert(fabs(L - want) < 1e-6 * want, "loss = %.9g, want log(1 + e^-10) = %.9g", (double)L, want);
 }
+
+Test(loss, the_kept_sums_give_nt_ce_loss_bit_for_bit)
+{
+    enum { B = 9, C = 10 };
+    float z[B * C], p[B * C], q[B * C], rest[B];
+    int32_t y[B];
+    nt_rng r;
+    nt_rng_seed(&r, 7);
+    for (int i = 0; i < B * C; i++) z[i] = (float)(6 * nt_rng_normal(&r));
+    for (int i = 0; i < B; i++) y[i] = (int32_t)nt_rng_below(&r, C);
+    z[1 * C + 3] = 80.0f;       // a confident row: its loss is about 1e-30..1e-5
+    z[2 * C + 0] = z[2 * C + 5] = 3.0f; // a tie for the max
+    z[3 * C + 4] = -INFINITY;   // a class that cannot happen
+    for (int rr = 0; rr < B; rr++) {
+        nt_softmax_forward(q + rr * C, z + rr * C, 1, C);
+        nt_softmax_forward_keep(p + rr * C, rest + rr, z + rr * C, 1, C);
+        for (int j = 0; j < C; j++)
+            cr_assert(p[rr * C + j] == q[rr * C + j], "row %d: p[%d] %.9g kept, %.9g plain", rr, j,
+                      (double)p[rr * C + j], (double)q[rr * C + j]);
+        float kept = nt_ce_loss_kept(z + rr * C, rest + rr, y + rr, 1, C);
+        float plain = nt_ce_loss(z + rr * C, y + rr, 1, C);
+        cr_assert(kept == plain, "row %d: loss %.9g from the kept sum, %.9g by nt_ce_loss", rr,
+                  (double)kept, (double)plain);
+    }
+    nt_softmax_forward_keep(p, rest, z, B, C);
+    cr_assert(nt_ce_loss_kept(z, rest, y, B, C) == nt_ce_loss(z, y, B, C), "batch means differ");
+    // NaN in a row: NaN loss either way
+    z[4 * C + 2] = NAN;
+    nt_softmax_forward_keep(p, rest, z, B, C);
+    cr_assert(isnan(nt_ce_loss_kept(z, rest, y, B, C)) && isnan(nt_ce_loss(z, y, B, C)));
+}

@@ -12,6 +12,18 @@
 void nt_softmax_forward(float *probs /*(B,C)*/, const float *logits /*(B,C)*/,
                         int B, int C);
 
+/* nt_softmax_forward that also keeps what the loss needs of each row, its
+ * sum of exp(logit - row max) over the columns other than the max's, in
+ * rest (B): nt_ce_loss_kept then computes nt_ce_loss's value without
+ * exponentials of its own. probs must not overlap logits. */
+void nt_softmax_forward_keep(float *probs /*(B,C)*/, float *rest /*(B)*/,
+                             const float *logits /*(B,C)*/, int B, int C);
+
+/* nt_ce_loss from the sums nt_softmax_forward_keep kept for these logits:
+ * the same value, bit for bit. */
+float nt_ce_loss_kept(const float *logits /*(B,C)*/, const float *rest /*(B)*/,
+                      const int32_t *y /*(B)*/, int B, int C);
+
 /* Mean cross-entropy of logits against labels y, by log-sum-exp. */
 float nt_ce_loss(const float *logits /*(B,C)*/, const int32_t *y /*(B)*/,
                  int B, int C);

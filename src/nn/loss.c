@@ -31,15 +31,22 @@ static inline float row_ce(const float *x, int C, int label)
     return (m - x[label]) + log1pf(s);
 }
 
-static inline void row_softmax(float *p, const float *x, int C)
+// The softmax of a row; returns row_ce's sum (exp(x[j] - m) over j other
+// than the max's index), added up from the same exponentials in the same
+// order, so a loss from it equals row_ce's.
+static inline float row_softmax(float *p, const float *x, int C)
 {
-    float m = row_max(x, C), s = 0.0f;
+    int k = row_argmax(x, C);
+    float m = x[k], s = 0.0f, rest = 0.0f;
     for (int j = 0; j < C; j++) {
-        p[j] = expf(x[j] - m);
-        s += p[j];
+        float e = expf(x[j] - m);
+        if (j != k) rest += e;
+        s += e;
+        p[j] = e;
     }
     float inv = 1.0f / s;
     for (int j = 0; j < C; j++) p[j] *= inv;
+    return rest;
 }
 
 void nt_softmax_forward(float *probs, const float *logits, int B, int C)
@@ -47,6 +54,25 @@ void nt_softmax_forward(float *probs, const float *logits, int B, int C)
     assert(probs && logits && B >= 1 && C >= 1);
     for (int r = 0; r < B; r++)
         row_softmax(probs + (size_t)r * C, logits + (size_t)r * C, C);
+}
+
+void nt_softmax_forward_keep(float *probs, float *rest, const float *logits, int B, int C)
+{
+    assert(probs && rest && logits && probs != logits && B >= 1 && C >= 1);
+    for (int r = 0; r < B; r++)
+        rest[r] = row_softmax(probs + (size_t)r * C, logits + (size_t)r * C, C);
+}
+
+float nt_ce_loss_kept(const float *logits, const float *rest, const int32_t *y, int B, int C)
+{
+    assert(logits && rest && y && B >= 1 && C >= 1);
+    double sum = 0.0;
+    for (int r = 0; r < B; r++) {
+        const float *x = logits + (size_t)r * C;
+        assert(y[r] >= 0 && y[r] < C);
+        sum += (row_max(x, C) - x[y[r]]) + log1pf(rest[r]);
+    }
+    return (float)(sum / B);
 }
 
 float nt_ce_loss(const float *logits, const int32_t *y, int B, int C)

@@ -106,9 +106,10 @@ static nt_status alloc_workspace(nt_net *n)
     for (int l = 0; l < n->n_layers; l++) {
         size_t out = (size_t)n->layer[l].out;
         if (out > widest) widest = out;
-        // the last layer also holds the logits after the probabilities
-        size_t rows = l == n->n_layers - 1 ? 2 * B : B;
-        if (!(n->act[l + 1] = nt_alloc(rows * out * sizeof(float)))) return NT_ERR_NOMEM;
+        // the last layer also holds the logits after the probabilities,
+        // and after them each row's sum the loss needs (rest_of)
+        size_t floats = l == n->n_layers - 1 ? 2 * B * out + B : B * out;
+        if (!(n->act[l + 1] = nt_alloc(floats * sizeof(float)))) return NT_ERR_NOMEM;
         if (l < a->n_hidden && a->dropout > 0.0f) {
             size_t extra = l == 0 ? 1 : 0;  // "masks drawn" flag, see top
             if (!(n->mask[l] = nt_alloc(B * out + extra))) return NT_ERR_NOMEM;
@@ -191,6 +192,12 @@ static float *logits_of(const nt_net *net)
     return net->act[net->n_layers] + (size_t)net->max_batch * net->arch.n_out;
 }
 
+// (max_batch): the last forward's nt_softmax_forward_keep sums
+static float *rest_of(const nt_net *net)
+{
+    return net->act[net->n_layers] + 2 * (size_t)net->max_batch * net->arch.n_out;
+}
+
 static uint8_t *drawn_flag(const nt_net *net)
 {
     return net->mask[0] + (size_t)net->max_batch * net->layer[0].out;
@@ -260,7 +267,7 @@ const float *nt_net_forward_rows(nt_net *net, const float *x, int B,
     float *logits = logits_of(net), *probs = net->act[net->n_layers];
     layer_forward(net, a->n_hidden, logits, in, B);
     nt_bias_forward(logits, net->params + ly->b, B, ly->out);
-    nt_softmax_forward(probs, logits, B, ly->out);
+    nt_softmax_forward_keep(probs, rest_of(net), logits, B, ly->out);
     return probs;
 }
 
@@ -298,7 +305,7 @@ float nt_net_backward_rows(nt_net *net, const int32_t *y, int B, int n_mean, flo
     const nt_arch *a = &net->arch;
     const int L = net->n_layers;
     const float *logits = logits_of(net), *probs = net->act[L];
-    float loss = nt_ce_loss(logits, y, B, a->n_out);
+    float loss = nt_ce_loss_kept(logits, rest_of(net), y, B, a->n_out);
 
     float *d = net->delta[0], *dnext = net->delta[1];
     nt_softmax_ce_backward_of(d, probs, y, B, a->n_out, n_mean);
