@@ -45,8 +45,9 @@ void nt_free(void *p);
  * huge pages (madvise MADV_HUGEPAGE; transparent huge pages in "madvise"
  * mode, Debian's default, give them only to memory that asks). A hint,
  * ignored where it cannot apply; it counts only before the memory is first
- * touched. Touching fresh memory costs one page fault per 4 KiB page
- * otherwise: 70-90 ms for MNIST's 47 MB on a 2-core VM, 2 ms this way. */
+ * touched. Otherwise fresh memory costs a page fault per 4 KiB page, which
+ * is slow on a VM: loading MNIST (55 MB of pixels) took 160-180 ms, and
+ * 25-110 ms with huge pages, on a 2-core one. */
 void nt_advise_huge_pages(void *p, size_t bytes);
 
 /* Write len bytes to path through PATH.tmp.PID, fsync, then rename, so a

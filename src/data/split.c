@@ -71,7 +71,8 @@ nt_status nt_order_group_by_label(const nt_view *v, size_t *order, size_t n, siz
 {
     assert(v && v->ds && (order || n == 0) && batch >= 1 && n <= v->n);
     const int C = v->ds->n_classes;
-    size_t *sorted = malloc((n < batch ? n : batch) * sizeof *sorted + 1);
+    const size_t most = n < batch ? n : batch;
+    size_t *sorted = malloc((most ? most : 1) * sizeof *sorted);
     size_t *next = malloc(((size_t)C + 1) * sizeof *next);
     if (!sorted || !next) {
         free(sorted);
