@@ -51,9 +51,10 @@ void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
  * same, but rows of one class sit together: their images share more
  * non-zero pixels, so the sparse first layer's blocks of rows (sparse.h)
  * have fewer columns to go through (MNIST: 35% of the pixels in a block's
- * union, against 39% in shuffled order). NT_ERR_NOMEM if its scratch
- * cannot be had (order is then unchanged). */
-nt_status nt_order_group_by_label(const nt_view *v, size_t *order, size_t n, size_t batch);
+ * union, against 39% in shuffled order). scratch is the caller's, of
+ * batch + v->ds->n_classes + 1 entries (nt_train allocates it once). */
+void nt_order_group_by_label(const nt_view *v, size_t *order, size_t n, size_t batch,
+                             size_t *scratch);
 
 /* Stratified split of a view: about val_frac of each class goes to `val`,
  * the rest to `train`, chosen by `rng`. Indices are absolute rows of

@@ -52,6 +52,10 @@ nt_status nt_train_check(const nt_train_config *cfg, const nt_net *net);
 /* The schedule in steps for n_train samples (used by the trainer and the
  * learning-rate range test). */
 nt_schedule nt_train_schedule(const nt_train_config *cfg, size_t n_train);
+/* The optimizer the trainer steps net with (used by the trainer and the
+ * learning-rate range test): cfg->opt, with cfg->l2 folded into the steps
+ * of net's weights (nt_optim_set_l2), so the backward passes take l2 = 0. */
+nt_status nt_train_optim_init(const nt_train_config *cfg, const nt_net *net, nt_optim *out);
 
 typedef enum {
     NT_STOP_EPOCHS = 0,       /* ran every epoch */

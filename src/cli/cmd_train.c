@@ -466,7 +466,7 @@ int cmd_lr_find(int argc, char **argv)
     nt_rng init_rng = nt_rng_stream(co.seed, 2), rng = nt_rng_stream(co.seed, 3);
     int B = mo.cfg.batch;
     if (nt_net_init(&mo.arch, B, &init_rng, &net) != NT_OK) goto fail;
-    if (nt_optim_init(&mo.cfg.opt, net.n_params, &opt) != NT_OK) goto fail;
+    if (nt_train_optim_init(&mo.cfg, &net, &opt) != NT_OK) goto fail;
     xb = nt_alloc((size_t)B * train.d * sizeof *xb);
     yb = nt_alloc((size_t)B * sizeof *yb);
     order = malloc(train.n * sizeof *order);
@@ -489,7 +489,7 @@ int cmd_lr_find(int argc, char **argv)
         nt_view_gather(&all, order, pos, (size_t)B, xb, yb);
         pos += (size_t)B;
         nt_net_forward(&net, xb, B, true, &rng);
-        float loss = nt_net_backward(&net, yb, B, mo.cfg.l2);
+        float loss = nt_net_backward(&net, yb, B, 0.0f); // l2: in opt's step
         double lr = start * pow(ratio, s);
         if (!isfinite(loss)) break;
         avg = beta * avg + (1 - beta) * loss;

@@ -67,32 +67,22 @@ static size_t gathered_row(const nt_view *v, const size_t *order, size_t k)
     return row;
 }
 
-nt_status nt_order_group_by_label(const nt_view *v, size_t *order, size_t n, size_t batch)
+void nt_order_group_by_label(const nt_view *v, size_t *order, size_t n, size_t batch,
+                             size_t *scratch)
 {
-    assert(v && v->ds && (order || n == 0) && batch >= 1 && n <= v->n);
+    assert(v && v->ds && (order || n == 0) && batch >= 1 && n <= v->n && scratch);
     const int C = v->ds->n_classes;
-    const size_t most = n < batch ? n : batch;
-    size_t *sorted = malloc((most ? most : 1) * sizeof *sorted);
-    size_t *next = malloc(((size_t)C + 1) * sizeof *next);
-    if (!sorted || !next) {
-        free(sorted);
-        free(next);
-        nt_errorf("group by label: out of memory for a batch of %zu", batch);
-        return NT_ERR_NOMEM;
-    }
     const int32_t *y = v->ds->y;
+    size_t *sorted = scratch, *next = scratch + batch; // (batch), (C + 1)
     for (size_t s = 0; s < n; s += batch) {
         size_t e = n - s < batch ? n : s + batch;
         // a counting sort: next[c] is where class c's next row goes
         memset(next, 0, ((size_t)C + 1) * sizeof *next);
-        for (size_t k = s; k < e; k++) next[y[nt_view_row(v, order[k])] + 1]++;
+        for (size_t k = s; k < e; k++) next[y[gathered_row(v, order, k)] + 1]++;
         for (int c = 1; c <= C; c++) next[c] += next[c - 1];
-        for (size_t k = s; k < e; k++) sorted[next[y[nt_view_row(v, order[k])]]++] = order[k];
+        for (size_t k = s; k < e; k++) sorted[next[y[gathered_row(v, order, k)]]++] = order[k];
         memcpy(order + s, sorted, (e - s) * sizeof *order);
     }
-    free(sorted);
-    free(next);
-    return NT_OK;
 }
 
 void nt_view_gather(const nt_view *v, const size_t *order, size_t start,

@@ -271,19 +271,6 @@ const float *nt_net_forward_rows(nt_net *net, const float *x, int B,
     return probs;
 }
 
-// grads += the L2 term's gradient, l2 * W, on the weights (not the biases)
-static void add_l2(nt_net *net, float l2)
-{
-    for (int l = 0; l < net->n_layers; l++) {
-        const nt_layer *ly = &net->layer[l];
-        size_t nw = (size_t)ly->out * ly->in;
-        float *restrict g = net->grads + ly->w;
-        const float *restrict w = net->params + ly->w;
-        #pragma omp simd
-        for (size_t i = 0; i < nw; i++) g[i] += l2 * w[i];
-    }
-}
-
 int nt_net_weight_ranges(const nt_net *net, size_t *lo, size_t *hi)
 {
     assert(net && lo && hi);
@@ -292,6 +279,19 @@ int nt_net_weight_ranges(const nt_net *net, size_t *lo, size_t *hi)
         hi[l] = net->layer[l].w + (size_t)net->layer[l].in * net->layer[l].out;
     }
     return net->n_layers;
+}
+
+// grads += the L2 term's gradient, l2 * W, on the weights (not the biases)
+static void add_l2(nt_net *net, float l2)
+{
+    size_t lo[NT_MAX_HIDDEN + 1], hi[NT_MAX_HIDDEN + 1];
+    int ranges = nt_net_weight_ranges(net, lo, hi);
+    float *restrict g = net->grads;
+    const float *restrict w = net->params;
+    for (int r = 0; r < ranges; r++) {
+        #pragma omp simd
+        for (size_t i = lo[r]; i < hi[r]; i++) g[i] += l2 * w[i];
+    }
 }
 
 float nt_net_backward(nt_net *net, const int32_t *y, int B, float l2)

@@ -98,9 +98,21 @@ nt_status nt_train_check(const nt_train_config *cfg, const nt_net *net)
     return nt_schedule_check(&s);
 }
 
+nt_status nt_train_optim_init(const nt_train_config *cfg, const nt_net *net, nt_optim *out)
+{
+    nt_status rc = nt_optim_init(&cfg->opt, net->n_params, out);
+    // the L2 term goes into the optimizer's step, not into grads: one pass
+    // over the weights fewer a step
+    size_t lo[NT_MAX_HIDDEN + 1], hi[NT_MAX_HIDDEN + 1];
+    int ranges = nt_net_weight_ranges(net, lo, hi);
+    if (rc == NT_OK) rc = nt_optim_set_l2(out, cfg->l2, ranges, lo, hi);
+    return rc;
+}
+
 /* Everything nt_train allocates, once. */
 typedef struct {
     size_t *order;     /* (n_train) positions in the train view, shuffled */
+    size_t *grouping;  /* (batch + classes + 1) nt_order_group_by_label's scratch */
     float *xb;         /* (batch, d) gathered inputs */
     int32_t *yb;       /* (batch) gathered labels */
     float *best;       /* (n_params) best weights so far */
@@ -112,6 +124,7 @@ typedef struct {
 static void buffers_free(train_buffers *b)
 {
     free(b->order);
+    free(b->grouping);
     nt_free(b->xb);
     nt_free(b->yb);
     nt_free(b->best);
@@ -126,19 +139,16 @@ static nt_status buffers_init(train_buffers *b, nt_net *net,
     memset(b, 0, sizeof *b);
     size_t d = train->ds->d;
     b->order = malloc((train->n ? train->n : 1) * sizeof *b->order);
+    b->grouping = malloc(((size_t)cfg->batch + (size_t)train->ds->n_classes + 1) *
+                         sizeof *b->grouping);
     b->xb = nt_alloc((size_t)cfg->batch * d * sizeof *b->xb);
     b->yb = nt_alloc((size_t)cfg->batch * sizeof *b->yb);
     b->best = nt_alloc(net->n_params * sizeof *b->best);
-    if (!b->order || !b->xb || !b->yb || !b->best) {
+    if (!b->order || !b->grouping || !b->xb || !b->yb || !b->best) {
         nt_errorf("train: out of memory");
         return NT_ERR_NOMEM;
     }
-    nt_status rc = nt_optim_init(&cfg->opt, net->n_params, &b->opt);
-    // the L2 term goes into the optimizer's step, not into grads: one pass
-    // over the weights fewer a step (the backward passes get l2 = 0)
-    size_t lo[NT_MAX_HIDDEN + 1], hi[NT_MAX_HIDDEN + 1];
-    int ranges = nt_net_weight_ranges(net, lo, hi);
-    if (rc == NT_OK) rc = nt_optim_set_l2(&b->opt, cfg->l2, ranges, lo, hi);
+    nt_status rc = nt_train_optim_init(cfg, net, &b->opt);
     if (rc == NT_OK) rc = nt_metrics_init(net->arch.n_out, &b->val);
     if (rc == NT_OK) rc = nt_shards_init(&b->shards, net, cfg->shards > 1 ? cfg->shards : 1);
     return rc;
@@ -232,8 +242,7 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
 
     for (int ep = 1; ep <= cfg->epochs; ep++) {
         nt_rng_shuffle(rng, b.order, n);
-        rc = nt_order_group_by_label(train, b.order, n, (size_t)cfg->batch);
-        if (rc != NT_OK) break;
+        nt_order_group_by_label(train, b.order, n, (size_t)cfg->batch, b.grouping);
         double loss_sum = 0, lr = sched.lr;
         size_t correct = 0;
         for (size_t start = 0; start < n; start += (size_t)cfg->batch) {
