@@ -1,8 +1,9 @@
-/* test_shards.c - data-parallel steps: a batch cut into row blocks gives the
- * whole batch's loss, hit count, dropout masks and (to rounding) gradient;
- * the result depends on the number of blocks only, not on how many threads
- * run them; nt_train with shards learns and is reproducible; the
- * optimizer's pieces give exactly its whole step. */
+/* test_shards.c - a step split between threads by the weights' rows gives
+ * the whole batch's loss, hit count, dropout masks and (to rounding)
+ * gradient, on GEMMs and on the sparse first layer; its updates cover every
+ * parameter once; the result depends on the number of shards only, not on
+ * how many threads run them; nt_train with shards learns and is
+ * reproducible; the optimizer's pieces give exactly its whole step. */
 #include <criterion/criterion.h>
 
 #include <math.h>
@@ -47,6 +48,25 @@ Test(shards, blocks_cover_the_batch_in_order_and_block_0_is_never_empty)
     }
 }
 
+Test(shards, input_cuts_cover_the_layer_in_order_at_multiples_of_16)
+{
+    for (int in = 1; in <= 300; in += 7) {
+        for (int n = 1; n <= 7; n++) {
+            int next = 0;
+            for (int k = 0; k < n; k++) {
+                int i0, i1;
+                nt_shard_inputs(in, n, k, &i0, &i1);
+                cr_assert_eq(i0, next, "in %d n %d shard %d starts at %d, want %d", in, n, k,
+                             i0, next);
+                cr_assert(i1 >= i0 && (i1 % 16 == 0 || i1 == in),
+                          "in %d n %d shard %d ends at %d", in, n, k, i1);
+                next = i1;
+            }
+            cr_assert_eq(next, in, "in %d n %d: cuts cover %d inputs", in, n, next);
+        }
+    }
+}
+
 Test(shards, a_block_of_rows_draws_its_part_of_the_whole_batchs_dropout_mask)
 {
     enum { N = 1000 };
@@ -70,29 +90,57 @@ Test(shards, a_block_of_rows_draws_its_part_of_the_whole_batchs_dropout_mask)
     cr_assert(memcmp(m_whole, m_part, N) == 0, "nt_dropout_forward is not _at(seed, 0)");
 }
 
-/* One step of a 12-20-16-5 net on B rows, whole and in n blocks, from the
- * same weights and rng state: loss, hits and gradient must agree. */
-static void check_step_matches_whole(int B, int n, float dropout, float l2)
+/* Where each parameter's update went: counts per parameter. */
+typedef struct {
+    int *hits;
+} update_log;
+
+static void log_update(void *user, size_t lo, size_t hi)
 {
-    enum { D = 12, C = 5, BMAX = 64 };
-    nt_arch a = arch2(D, 20, 16, C, dropout);
+    update_log *u = user;
+    for (size_t i = lo; i < hi; i++) {
+        #pragma omp atomic
+        u->hits[i]++;
+    }
+}
+
+/* One step of a D-40-24-5 net on B rows, whole and in n shards, from the
+ * same weights and rng state: loss, hits and gradient must agree, and the
+ * update hook must see every parameter once. sparse: 85% of x is zero, so
+ * the first layer runs on its non-zero inputs. */
+static void check_step_matches_whole(int B, int n, float dropout, bool sparse)
+{
+    enum { D = 50, C = 5, BMAX = 64 };
+    nt_arch a = arch2(D, 40, 24, C, dropout);
     nt_net whole = make_net(a, BMAX, 3), cut = make_net(a, BMAX, 3);
     float x[BMAX * D];
     int32_t y[BMAX];
     fill_data(x, y, B, D, C, 4);
+    if (sparse) {
+        nt_rng z;
+        nt_rng_seed(&z, 6);
+        for (int i = 0; i < B * D; i++)
+            if (nt_rng_uniform(&z) < 0.85) x[i] = 0.0f;
+    }
 
     nt_rng r1, r2;
     nt_rng_seed(&r1, 5);
     r2 = r1;
     const float *p = nt_net_forward(&whole, x, B, true, &r1);
+    cr_assert_eq(whole.input_sparse, sparse && nt_sparse_available(),
+                 "the whole batch's first layer sparse: %d", whole.input_sparse);
     size_t hits_whole = 0;
     for (int i = 0; i < B; i++) hits_whole += nt_argmax(p + (size_t)i * C, C) == y[i];
-    float loss_whole = nt_net_backward(&whole, y, B, l2);
+    float loss_whole = nt_net_backward(&whole, y, B, 0.0f);
 
     nt_shards s;
     cr_assert_eq(nt_shards_init(&s, &cut, n), NT_OK, "%s", nt_last_error());
+    update_log log = {calloc(cut.n_params, sizeof(int))};
+    nt_shard_hooks hooks = {NULL, log_update, &log};
     size_t hits = 0;
-    float loss = nt_shards_step(&s, x, y, B, l2, &r2, &hits, NULL);
+    float loss = nt_shards_step(&s, x, y, B, &r2, &hits, &hooks);
+    cr_assert_eq(cut.input_sparse, whole.input_sparse, "B %d n %d: sparse %d, whole %d", B, n,
+                 cut.input_sparse, whole.input_sparse);
     cr_assert(nt_rng_u64(&r1) == nt_rng_u64(&r2),
               "B %d n %d: the step took a different number of draws from the rng", B, n);
     cr_assert_eq(hits, hits_whole, "B %d n %d: %zu rows right, whole batch %zu", B, n, hits,
@@ -103,40 +151,51 @@ static void check_step_matches_whole(int B, int n, float dropout, float l2)
     for (size_t i = 0; i < whole.n_params; i++)
         if (fabs(whole.grads[i]) > gmax) gmax = fabs(whole.grads[i]);
     cr_assert(gmax > 0, "the whole batch's gradient is zero");
-    for (size_t i = 0; i < whole.n_params; i++)
+    for (size_t i = 0; i < whole.n_params; i++) {
         cr_assert(fabs(cut.grads[i] - whole.grads[i]) <= 1e-5 * gmax,
-                  "B %d n %d dropout %g l2 %g: grad[%zu] = %.9g, whole batch %.9g", B, n,
-                  (double)dropout, (double)l2, i, (double)cut.grads[i],
-                  (double)whole.grads[i]);
+                  "B %d n %d dropout %g sparse %d: grad[%zu] = %.9g, whole batch %.9g", B, n,
+                  (double)dropout, sparse, i, (double)cut.grads[i], (double)whole.grads[i]);
+        cr_assert_eq(log.hits[i], 1, "B %d n %d: parameter %zu updated %d times", B, n, i,
+                     log.hits[i]);
+    }
+    free(log.hits);
     nt_shards_free(&s);
     nt_net_free(&whole);
     nt_net_free(&cut);
 }
 
-Test(shards, a_step_in_blocks_gives_the_whole_batchs_loss_hits_and_gradient)
+Test(shards, a_split_step_gives_the_whole_batchs_loss_hits_and_gradient)
 {
     const int batches[] = {1, 2, 7, 33, 64}, counts[] = {1, 2, 3, 5};
     for (int bi = 0; bi < 5; bi++)
         for (int ni = 0; ni < 4; ni++) {
-            check_step_matches_whole(batches[bi], counts[ni], 0.0f, 0.0f);
-            check_step_matches_whole(batches[bi], counts[ni], 0.3f, 0.0f);
-            check_step_matches_whole(batches[bi], counts[ni], 0.3f, 1e-2f);
+            check_step_matches_whole(batches[bi], counts[ni], 0.0f, false);
+            check_step_matches_whole(batches[bi], counts[ni], 0.3f, false);
+            check_step_matches_whole(batches[bi], counts[ni], 0.3f, true);
         }
 }
 
-Test(shards, a_replica_sees_its_sources_weights_and_frees_only_its_own)
+Test(shards, a_diverged_step_updates_nothing)
 {
-    nt_net net = make_net(arch2(4, 3, 3, 2, 0.0f), 8, 1);
-    nt_net rep;
-    cr_assert_eq(nt_net_init_replica(&net, &rep), NT_OK, "%s", nt_last_error());
-    cr_assert(rep.params == net.params && rep.shares_params, "the replica copied the weights");
-    cr_assert(rep.grads != net.grads && rep.act[1] != net.act[1],
-              "the replica shares gradients or workspace");
-    net.params[0] = 42.0f;
-    cr_assert(rep.params[0] == 42.0f, "the replica does not see the source's weights");
-    nt_net_free(&rep);
-    nt_net_free(&rep);  // safe twice
-    net.params[1] = 1.0f;  // still the source's to use
+    enum { D = 8, C = 3, B = 6 };
+    nt_net net = make_net(arch2(D, 20, 16, C, 0.0f), B, 2);
+    float x[B * D];
+    int32_t y[B];
+    fill_data(x, y, B, D, C, 1);
+    x[3] = NAN;
+    nt_shards s;
+    cr_assert_eq(nt_shards_init(&s, &net, 2), NT_OK, "%s", nt_last_error());
+    update_log log = {calloc(net.n_params, sizeof(int))};
+    nt_shard_hooks hooks = {NULL, log_update, &log};
+    nt_rng r;
+    nt_rng_seed(&r, 1);
+    size_t hits = 0;
+    float loss = nt_shards_step(&s, x, y, B, &r, &hits, &hooks);
+    cr_assert(!isfinite(loss), "loss %g from a NaN input", (double)loss);
+    for (size_t i = 0; i < net.n_params; i++)
+        cr_assert_eq(log.hits[i], 0, "parameter %zu updated after a NaN loss", i);
+    free(log.hits);
+    nt_shards_free(&s);
     nt_net_free(&net);
 }
 

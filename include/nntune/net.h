@@ -46,9 +46,7 @@ typedef struct {
     int n_layers;                     /* n_hidden + 1 */
     nt_layer layer[NT_MAX_HIDDEN + 1];
     size_t n_params;
-    float *params;                    /* (n_params) owned, or borrowed by a
-                                         replica (shares_params) */
-    bool shares_params;
+    float *params;                    /* (n_params) owned */
     float *grads;                     /* (n_params) owned, same layout */
     int max_batch;
     /* workspace, sized for max_batch rows; see net.c for the shapes */
@@ -71,13 +69,7 @@ nt_status nt_arch_check(const nt_arch *a);
 /* Build a network and initialize its weights from rng. max_batch >= 1. */
 nt_status nt_net_init(const nt_arch *a, int max_batch, nt_rng *rng, nt_net *out);
 
-/* A replica of src for data-parallel training: the same architecture and
- * max_batch, src's parameters borrowed (so it always sees src's current
- * weights), and its own gradients and workspace. Free it before src. */
-nt_status nt_net_init_replica(const nt_net *src, nt_net *out);
-
-/* Free everything (a replica's borrowed parameters excepted); safe on a
- * zeroed or freed net. */
+/* Free everything; safe on a zeroed or freed net. */
 void nt_net_free(nt_net *net);
 
 /* Forward pass of B <= max_batch rows. x is (B, n_in), borrowed until the
@@ -112,6 +104,13 @@ float nt_net_backward(nt_net *net, const int32_t *y, int B, float l2);
  * blocks' grads sum to the whole batch's (give l2 to one block only).
  * Returns the mean cross-entropy of these B rows. */
 float nt_net_backward_rows(nt_net *net, const int32_t *y, int B, int n_mean, float l2);
+
+/* The workspace's logits (max_batch, n_out), which follow the
+ * probabilities in act[n_layers], and the per-row sums the loss needs after
+ * them (max_batch): what nt_softmax_forward_keep leaves for
+ * nt_ce_loss_kept. For a step that runs the layers itself (shards.c). */
+float *nt_net_logits(const nt_net *net);
+float *nt_net_softmax_sums(const nt_net *net);
 
 /* Where the weights lie in params and grads, layer by layer: [lo[l],
  * hi[l]) for l < n_layers (the biases lie between). lo and hi hold

@@ -30,6 +30,7 @@ typedef struct {
     float *m;   /* (n) velocity (SGD) or first moment (Adam), owned */
     float *v;   /* (n) second moment (Adam only), owned */
     long t;     /* steps taken */
+    float c1, c2; /* Adam's bias corrections at step t: 1/(1-beta1^t), 1/(1-beta2^t) */
     float l2;   /* L2 penalty folded into the steps (nt_optim_set_l2) */
     int n_decay;                              /* ranges it applies to */
     size_t decay_lo[NT_MAX_DECAY_RANGES];     /* sorted, disjoint */

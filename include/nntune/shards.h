@@ -1,20 +1,34 @@
-/* shards.h - data parallelism inside one training step. The batch is cut
- * into n blocks of consecutive rows ("shards"); each block runs forward and
- * backward on its own OpenMP thread through its own replica of the network
- * (the parameters shared, the gradients and workspace its own), and the
- * blocks' gradients are then summed, in shard order, into the network's
- * grads. BLAS must be single-threaded meanwhile (nt_train sees to it): the
- * cores belong to the shards.
+/* shards.h - one training step split between threads by the weights'
+ * rows. Each of n shards owns a slice of every layer's inputs: a block of
+ * consecutive rows of W (its inputs' outgoing weights), their gradient and
+ * their optimizer state, all contiguous in memory. Per layer:
+ *   forward   each shard multiplies its inputs' columns of x by its rows of
+ *             W, a partial sum of the whole output; after a barrier each
+ *             shard adds the partial sums up for its block of the batch's
+ *             rows, with bias, activation and dropout (the output layer:
+ *             softmax, loss and dL/dlogits);
+ *   backward  each shard computes dW for its rows of W from the whole dy,
+ *             and dx for its block of the batch's rows from the whole W;
+ *             after a barrier, each updates its rows of W (hook).
+ * Only activations and their gradients pass between the cores (B x units
+ * floats a layer); the weights, which are far bigger, stay with their
+ * shard. The first layer's inputs are cut where the batch's listed non-zero
+ * values (sparse.h) split evenly, other layers' at equal counts; cuts fall
+ * at multiples of 16.
  *
- * Why: at these layer sizes one BLAS thread per half batch beats one GEMM
- * on two BLAS threads (OpenBLAS splits small GEMMs poorly and the rest of
- * the step - bias, activation, dropout, softmax - would run on one core);
- * see benchmarks/results.md, section 1.
+ * Why not row blocks of the batch, the design before this one: each core
+ * then computes a full gradient that has to be summed, and reads and writes
+ * every weight each step, so the weights cross between the cores twice a
+ * step. And why not slices of each layer's units (columns of W): two cores
+ * writing interleaved 512-byte pieces of the same rows run 8x slower than
+ * on contiguous halves (the cores' prefetchers fetch each other's lines;
+ * benchmarks/README.md, "shards"). See benchmarks/results.md, section 1.
  *
- * The result depends on n (each GEMM sums over fewer rows and the blocks'
- * sums are added afterwards) but never on timing or on how many threads
- * OpenMP actually grants: each shard is the same computation wherever it
- * runs. Dropout masks are exactly those of the undivided batch. */
+ * BLAS must be single-threaded meanwhile (nt_train sees to it): the cores
+ * belong to the shards. The result depends on n (a layer's sums are cut
+ * into n partial sums) and on nothing else: not on timing, nor on how many
+ * threads OpenMP grants. Dropout masks are exactly those of the whole
+ * batch. */
 #ifndef NNTUNE_SHARDS_H
 #define NNTUNE_SHARDS_H
 
@@ -23,61 +37,51 @@
 #define NT_MAX_SHARDS 64
 
 typedef struct {
-    int n;                          /* shards, 1..NT_MAX_SHARDS */
-    nt_net *net;                    /* borrowed: shard 0; its grads get the sum */
-    nt_net rep[NT_MAX_SHARDS];      /* rep[1..n-1]: replicas of net */
+    int n;                       /* shards, 1..NT_MAX_SHARDS; 1 when the net
+                                    has no hidden layer */
+    nt_net *net;                 /* borrowed */
+    float *part[NT_MAX_SHARDS];  /* part[1..n-1]: (max_batch, widest layer)
+                                    partial sums of shards 1..n-1 (shard 0
+                                    writes into the layer's output) */
 } nt_shards;
 
-/* Set up n shards over net (n = 1: the plain net, no replicas). */
+/* Set up n shards over net. NT_ERR_ARG when n is out of range,
+ * NT_ERR_NOMEM. */
 nt_status nt_shards_init(nt_shards *s, nt_net *net, int n);
 void nt_shards_free(nt_shards *s);
 
-/* Blocks that get at least one row of a batch of B: min(B, n). */
-int nt_shards_active(const nt_shards *s, int B);
-
 /* Rows of block k when B rows are cut into n blocks: the first B % n blocks
- * get one row more, so block 0 is never empty. */
+ * get one row more, so block 0 is never empty when B >= n. */
 void nt_shard_rows(int B, int n, int k, int *row0, int *rows);
 
-typedef struct {
-    double loss_sum;   /* the block's summed cross-entropy */
-    size_t correct;    /* its rows whose most probable class is the label */
-} nt_shard_result;
+/* Shard k's inputs [*i0, *i1) of a layer of `in` inputs cut n ways in equal
+ * counts, at multiples of 16: consecutive, covering the layer, possibly
+ * empty. */
+void nt_shard_inputs(int in, int n, int k, int *i0, int *i1);
 
-/* Block k (< nt_shards_active) of one training step over the batch x (B,
- * n_in), y (B), B <= net->max_batch: forward with the batch's dropout seeds
- * (nt_net_dropout_seeds; NULL for none) and backward, into block k's own
- * grads (block 0's are net->grads, with the l2 term; the others' without).
- * Blocks of one step may run at the same time on different threads. */
-nt_shard_result nt_shard_pass(nt_shards *s, int k, const float *x, const int32_t *y,
-                              int B, float l2, const uint64_t *seeds);
-
-/* net->grads[lo..hi) += the other active blocks' grads, added in block
- * order whoever runs the slice; slices may run at the same time. After all
- * slices, net->grads is the whole batch's gradient as nt_net_backward
- * defines it. */
-void nt_shards_sum(nt_shards *s, int active, size_t lo, size_t hi);
-
-/* What a caller's threads do in a step besides the passes (nt_train's
+/* What a caller's threads do in a step besides the layers (nt_train's
  * batch gather and optimizer); either may be NULL. */
 typedef struct {
-    /* On block k's thread, before its pass: put rows row0..row0+rows-1 of
-     * the batch into the x and y the step reads. */
+    /* Before the forward pass, on some thread: put rows row0..row0+rows-1
+     * of the batch into the x and y the step reads. */
     void (*gather)(void *user, int row0, int rows);
-    /* Once net->grads[lo..hi) holds the summed gradient, when the batch's
+    /* Once net->grads[lo..hi) holds the batch's gradient, when the batch's
      * loss is finite: e.g. the optimizer on that slice. Slices run on
-     * different threads at once. */
+     * different threads at once, and together cover every parameter once;
+     * params outside them may still be read by other shards meanwhile. */
     void (*update)(void *user, size_t lo, size_t hi);
     void *user;
 } nt_shard_hooks;
 
-/* All of it for one batch, in one parallel region: dropout seeds drawn
- * from rng as nt_net_forward(train) draws them, each block gathered (hook)
- * and passed, then the gradients summed into net->grads and updated (hook)
- * slice by slice. Returns the batch's mean cross-entropy (NaN or Inf when
- * the pass diverged: no update is made) and adds the rows classified right
- * to *correct. hooks may be NULL. */
+/* One training step over the batch x (B, n_in), y (B), B <=
+ * net->max_batch, in one parallel region: dropout seeds drawn from rng as
+ * nt_net_forward(train) draws them, the batch gathered (hook), forward and
+ * backward into net->grads (the whole batch's gradient without an L2 term,
+ * as nt_net_backward(l2 = 0) defines it), then updated (hook) slice by
+ * slice. Returns the batch's mean cross-entropy (NaN or Inf when the pass
+ * diverged: no update is made) and adds the rows classified right to
+ * *correct. hooks may be NULL. */
 float nt_shards_step(nt_shards *s, const float *x, const int32_t *y, int B,
-                     float l2, nt_rng *rng, size_t *correct, const nt_shard_hooks *hooks);
+                     nt_rng *rng, size_t *correct, const nt_shard_hooks *hooks);
 
 #endif

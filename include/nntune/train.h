@@ -34,10 +34,10 @@ typedef struct {
     double min_delta;        /* an improvement must beat the best by this */
     bool monitor_accuracy;   /* watch validation accuracy instead of loss */
     bool restore_best;       /* keep the best epoch's weights at the end */
-    int shards;              /* data parallelism: cut every batch into this
-                                many row blocks, each trained on its own
-                                thread with single-threaded BLAS (see
-                                shards.h); 0 or 1: one pass, on the BLAS
+    int shards;              /* split every step between this many
+                                threads, each owning a slice of every
+                                layer's units, with single-threaded BLAS
+                                (shards.h); 0 or 1: one pass, on the BLAS
                                 threads the caller set */
     volatile sig_atomic_t *stop; /* optional: stop when *stop != 0 */
 } nt_train_config;

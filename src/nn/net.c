@@ -75,7 +75,7 @@ size_t nt_arch_n_params(const nt_arch *a)
 void nt_net_free(nt_net *net)
 {
     if (!net) return;
-    if (!net->shares_params) nt_free(net->params);
+    nt_free(net->params);
     nt_free(net->grads);
     for (int i = 0; i < NT_MAX_HIDDEN + 2; i++) nt_free(net->act[i]);
     for (int i = 0; i < NT_MAX_HIDDEN; i++) nt_free(net->mask[i]);
@@ -107,7 +107,7 @@ static nt_status alloc_workspace(nt_net *n)
         size_t out = (size_t)n->layer[l].out;
         if (out > widest) widest = out;
         // the last layer also holds the logits after the probabilities,
-        // and after them each row's sum the loss needs (rest_of)
+        // and after them each row's sum the loss needs (nt_net_softmax_sums)
         size_t floats = l == n->n_layers - 1 ? 2 * B * out + B : B * out;
         if (!(n->act[l + 1] = nt_alloc(floats * sizeof(float)))) return NT_ERR_NOMEM;
         if (l < a->n_hidden && a->dropout > 0.0f) {
@@ -163,37 +163,12 @@ nt_status nt_net_init(const nt_arch *a, int max_batch, nt_rng *rng, nt_net *out)
     return NT_OK;
 }
 
-nt_status nt_net_init_replica(const nt_net *src, nt_net *out)
-{
-    assert(src && src->params && out);
-    memset(out, 0, sizeof *out);
-    nt_net n = {0};
-    n.arch = src->arch;
-    n.n_layers = src->n_layers;
-    memcpy(n.layer, src->layer, sizeof n.layer);
-    n.n_params = src->n_params;
-    n.max_batch = src->max_batch;
-    n.params = src->params;
-    n.shares_params = true;
-    n.grads = nt_alloc(n.n_params * sizeof(float));
-    nt_status rc = n.grads ? alloc_workspace(&n) : NT_ERR_NOMEM;
-    if (rc != NT_OK) {
-        nt_errorf("net: out of memory for a replica's workspace, max_batch %d", n.max_batch);
-        nt_net_free(&n);
-        return rc;
-    }
-    n.sparse_max_density = src->sparse_max_density;
-    *out = n;
-    return NT_OK;
-}
-
-static float *logits_of(const nt_net *net)
+float *nt_net_logits(const nt_net *net)
 {
     return net->act[net->n_layers] + (size_t)net->max_batch * net->arch.n_out;
 }
 
-// (max_batch): the last forward's nt_softmax_forward_keep sums
-static float *rest_of(const nt_net *net)
+float *nt_net_softmax_sums(const nt_net *net)
 {
     return net->act[net->n_layers] + 2 * (size_t)net->max_batch * net->arch.n_out;
 }
@@ -264,10 +239,10 @@ const float *nt_net_forward_rows(nt_net *net, const float *x, int B,
     }
     if (a->n_hidden > 0 && a->dropout > 0.0f) *drawn_flag(net) = drop;
     const nt_layer *ly = &net->layer[a->n_hidden];
-    float *logits = logits_of(net), *probs = net->act[net->n_layers];
+    float *logits = nt_net_logits(net), *probs = net->act[net->n_layers];
     layer_forward(net, a->n_hidden, logits, in, B);
     nt_bias_forward(logits, net->params + ly->b, B, ly->out);
-    nt_softmax_forward_keep(probs, rest_of(net), logits, B, ly->out);
+    nt_softmax_forward_keep(probs, nt_net_softmax_sums(net), logits, B, ly->out);
     return probs;
 }
 
@@ -304,8 +279,8 @@ float nt_net_backward_rows(nt_net *net, const int32_t *y, int B, int n_mean, flo
     assert(net && y && net->input && B == net->last_batch && n_mean >= B);
     const nt_arch *a = &net->arch;
     const int L = net->n_layers;
-    const float *logits = logits_of(net), *probs = net->act[L];
-    float loss = nt_ce_loss_kept(logits, rest_of(net), y, B, a->n_out);
+    const float *logits = nt_net_logits(net), *probs = net->act[L];
+    float loss = nt_ce_loss_kept(logits, nt_net_softmax_sums(net), y, B, a->n_out);
 
     float *d = net->delta[0], *dnext = net->delta[1];
     nt_softmax_ce_backward_of(d, probs, y, B, a->n_out, n_mean);

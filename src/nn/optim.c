@@ -129,8 +129,7 @@ static inline void adam_step(nt_optim *o, float *restrict p, const float *restri
                              float lr, float l2, bool decay, size_t lo, size_t hi)
 {
     const float b1 = o->cfg.beta1, b2 = o->cfg.beta2, eps = o->cfg.eps;
-    const float c1 = (float)(1.0 / (1.0 - pow(b1, (double)o->t)));
-    const float c2 = (float)(1.0 / (1.0 - pow(b2, (double)o->t)));
+    const float c1 = o->c1, c2 = o->c2;
     float *restrict m = o->m, *restrict v = o->v;
     // vectorizes: the build's -fno-math-errno makes sqrtf an instruction
     #pragma omp simd
@@ -190,6 +189,9 @@ void nt_optim_next(nt_optim *o)
 {
     assert(o);
     o->t++;
+    // once a step, not in every slice's update
+    o->c1 = (float)(1.0 / (1.0 - pow(o->cfg.beta1, (double)o->t)));
+    o->c2 = (float)(1.0 / (1.0 - pow(o->cfg.beta2, (double)o->t)));
 }
 
 void nt_optim_update(nt_optim *o, float *params, const float *grads, float lr,

@@ -1,4 +1,4 @@
-/* shards.c - one training step cut into row blocks run in parallel. */
+/* shards.c - one training step split between threads by the weights' rows. */
 #include "nntune/shards.h"
 
 #include <assert.h>
@@ -6,7 +6,13 @@
 #include <omp.h>
 #include <string.h>
 
+#include "nntune/activation.h"
+#include "nntune/dense.h"
+#include "nntune/dropout.h"
+#include "nntune/loss.h"
 #include "nntune/metrics.h"
+
+enum { CUT_STEP = 16 };  // inputs are cut at multiples of 16
 
 nt_status nt_shards_init(nt_shards *s, nt_net *net, int n)
 {
@@ -16,13 +22,17 @@ nt_status nt_shards_init(nt_shards *s, nt_net *net, int n)
         nt_errorf("shards: %d, must be in 1..%d", n, NT_MAX_SHARDS);
         return NT_ERR_ARG;
     }
-    s->n = n;
+    s->n = net->arch.n_hidden > 0 ? n : 1;
     s->net = net;
-    for (int k = 1; k < n; k++) {
-        nt_status rc = nt_net_init_replica(net, &s->rep[k]);
-        if (rc != NT_OK) {
+    size_t widest = 0;
+    for (int l = 0; l < net->n_layers; l++)
+        if ((size_t)net->layer[l].out > widest) widest = (size_t)net->layer[l].out;
+    for (int k = 1; k < s->n; k++) {
+        if (!(s->part[k] = nt_alloc((size_t)net->max_batch * widest * sizeof(float)))) {
+            nt_errorf("shards: out of memory for %d partial sums of %d x %zu", s->n - 1,
+                      net->max_batch, widest);
             nt_shards_free(s);
-            return rc;
+            return NT_ERR_NOMEM;
         }
     }
     return NT_OK;
@@ -31,13 +41,8 @@ nt_status nt_shards_init(nt_shards *s, nt_net *net, int n)
 void nt_shards_free(nt_shards *s)
 {
     if (!s) return;
-    for (int k = 1; k < NT_MAX_SHARDS; k++) nt_net_free(&s->rep[k]);
+    for (int k = 0; k < NT_MAX_SHARDS; k++) nt_free(s->part[k]);
     memset(s, 0, sizeof *s);
-}
-
-int nt_shards_active(const nt_shards *s, int B)
-{
-    return B < s->n ? B : s->n;
 }
 
 void nt_shard_rows(int B, int n, int k, int *row0, int *rows)
@@ -47,78 +52,272 @@ void nt_shard_rows(int B, int n, int k, int *row0, int *rows)
     *row0 = k * base + (k < extra ? k : extra);
 }
 
-nt_shard_result nt_shard_pass(nt_shards *s, int k, const float *x, const int32_t *y,
-                              int B, float l2, const uint64_t *seeds)
+void nt_shard_inputs(int in, int n, int k, int *i0, int *i1)
 {
-    assert(s && s->net && x && y && B >= 1 && B <= s->net->max_batch);
-    const int active = nt_shards_active(s, B);
-    assert(k >= 0 && k < active);
-    nt_net *part = k == 0 ? s->net : &s->rep[k];
-    const int C = part->arch.n_out;
-    int row0, rows;
-    nt_shard_rows(B, active, k, &row0, &rows);
-    const float *p = nt_net_forward_rows(part, x + (size_t)row0 * part->arch.n_in, rows,
-                                         seeds, (size_t)row0);
-    nt_shard_result r = {0};
-    for (int i = 0; i < rows; i++)
-        r.correct += nt_argmax(p + (size_t)i * C, C) == y[row0 + i];
-    float loss = nt_net_backward_rows(part, y + row0, rows, B, k == 0 ? l2 : 0.0f);
-    r.loss_sum = (double)loss * rows;
-    return r;
+    assert(in >= 0 && n >= 1 && k >= 0 && k < n);
+    long groups = (in + CUT_STEP - 1) / CUT_STEP;
+    long g0 = groups * k / n, g1 = groups * (k + 1) / n;
+    *i0 = (int)(g0 * CUT_STEP < in ? g0 * CUT_STEP : in);
+    *i1 = (int)(g1 * CUT_STEP < in ? g1 * CUT_STEP : in);
 }
 
-void nt_shards_sum(nt_shards *s, int active, size_t lo, size_t hi)
+/* What every shard of one step reads: the step's inputs and what the
+ * shards leave for each other between barriers. */
+typedef struct {
+    nt_shards *s;
+    nt_net *net;
+    int n, B;
+    const float *x;
+    const int32_t *y;
+    const uint64_t *seeds;          /* dropout seeds, NULL: no dropout */
+    const nt_shard_hooks *hooks;
+    int cut0[NT_MAX_SHARDS + 1];    /* the first layer's input cuts */
+    size_t nnz[NT_MAX_SHARDS];      /* non-zero inputs in each shard's blocks */
+    double loss[NT_MAX_SHARDS];     /* summed cross-entropy of each row block */
+    size_t correct[NT_MAX_SHARDS];
+} step_state;
+
+static void inputs_of(const step_state *st, int l, int k, int *i0, int *i1)
 {
-    assert(s && active >= 1 && active <= s->n && hi <= s->net->n_params);
-    float *restrict g = s->net->grads;
-    for (int k = 1; k < active; k++) {
-        const float *restrict gk = s->rep[k].grads;
-        #pragma omp simd
-        for (size_t i = lo; i < hi; i++) g[i] += gk[i];
+    if (l == 0) {
+        *i0 = st->cut0[k];
+        *i1 = st->cut0[k + 1];
+    } else {
+        nt_shard_inputs(st->net->layer[l].in, st->n, k, i0, i1);
     }
 }
 
-// Parameters are summed, then updated, a chunk at a time, so the update
-// reads the sum while it is still in cache
-#define UPDATE_CHUNK 4096
-
-float nt_shards_step(nt_shards *s, const float *x, const int32_t *y, int B,
-                     float l2, nt_rng *rng, size_t *correct, const nt_shard_hooks *h)
+// The first layer's cuts: equal counts of inputs, or, when the batch runs
+// sparse, equal shares of its listed values (the products' work)
+static void cut_first_layer(step_state *st)
 {
-    assert(s && s->net && x && y && correct);
-    uint64_t seeds[NT_MAX_HIDDEN];
-    const uint64_t *drop = nt_net_dropout_seeds(s->net, true, rng, seeds) ? seeds : NULL;
-    const int active = nt_shards_active(s, B);
-    const size_t P = s->net->n_params;
-    nt_shard_result r[NT_MAX_SHARDS];
-    double total = 0;
+    const nt_net *net = st->net;
+    const int in = net->arch.n_in, n = st->n;
+    for (int k = 0; k <= n; k++) {
+        int i0, i1;
+        nt_shard_inputs(in, n, k < n ? k : n - 1, &i0, &i1);
+        st->cut0[k] = k < n ? i0 : i1;
+    }
+    if (!net->input_sparse) return;
+    const size_t total = nt_sparse_listed_below(&net->sparse, in);
+    for (int k = 1; k < n; k++) {
+        // the first multiple of CUT_STEP with a k/n share below it
+        const size_t want = total * (size_t)k / (size_t)n;
+        int lo = st->cut0[k - 1] / CUT_STEP, hi = (in + CUT_STEP - 1) / CUT_STEP;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2, c = mid * CUT_STEP < in ? mid * CUT_STEP : in;
+            if (nt_sparse_listed_below(&net->sparse, c) < want) lo = mid + 1;
+            else hi = mid;
+        }
+        st->cut0[k] = lo * CUT_STEP < in ? lo * CUT_STEP : in;
+    }
+}
 
-    // one parallel region a step: each thread gathers and runs its blocks,
-    // then, after a barrier, sums and updates its slices of the parameters
-    #pragma omp parallel num_threads(active) if (active > 1)
-    {
-        const int t = omp_get_thread_num(), T = omp_get_num_threads();
-        for (int k = t; k < active; k += T) {
-            if (h && h->gather) {
-                int row0, rows;
-                nt_shard_rows(B, active, k, &row0, &rows);
-                h->gather(h->user, row0, rows);
-            }
-            r[k] = nt_shard_pass(s, k, x, y, B, l2, drop);
+static float *layer_output(const nt_net *net, int l)
+{
+    return l == net->n_layers - 1 ? nt_net_logits(net) : net->act[l + 1];
+}
+
+// Shard k's partial sum of layer l: its inputs' part of x W
+static void forward_part(step_state *st, int l, int k)
+{
+    nt_net *net = st->net;
+    const nt_layer *ly = &net->layer[l];
+    float *dst = k == 0 ? layer_output(net, l) : st->s->part[k];
+    const float *W = net->params + ly->w;
+    int i0, i1;
+    inputs_of(st, l, k, &i0, &i1);
+    if (l == 0 && net->input_sparse)
+        nt_sparse_forward_inputs(dst, &net->sparse, W, ly->out, i0, i1);
+    else
+        nt_dense_forward_inputs(dst, l == 0 ? st->x : net->act[l], W, st->B, ly->in, ly->out,
+                                i0, i1);
+}
+
+// Rows [r0, r0 + rows) of layer l's output: the shards' partial sums added
+// up, then bias, activation and dropout (hidden layers) or softmax, loss,
+// hits and dL/dlogits into d (the output layer)
+static void finish_rows(step_state *st, int l, int k, int r0, int rows, float *d)
+{
+    nt_net *net = st->net;
+    const nt_layer *ly = &net->layer[l];
+    const nt_arch *a = &net->arch;
+    const int out = ly->out;
+    const size_t at = (size_t)r0 * out, len = (size_t)rows * out;
+    float *restrict y = layer_output(net, l) + at;
+    for (int j = 1; j < st->n; j++) {
+        const float *restrict p = st->s->part[j] + at;
+        #pragma omp simd
+        for (size_t i = 0; i < len; i++) y[i] += p[i];
+    }
+    const float *b = net->params + ly->b;
+    if (l < a->n_hidden) {
+        nt_bias_act_forward(y, b, rows, out, a->act);
+        if (st->seeds)
+            nt_dropout_forward_at(y, net->mask[l] + at, y, len, a->dropout, st->seeds[l], at);
+        return;
+    }
+    nt_bias_forward(y, b, rows, out);
+    float *probs = net->act[net->n_layers] + at, *sums = nt_net_softmax_sums(net) + r0;
+    nt_softmax_forward_keep(probs, sums, y, rows, out);
+    size_t hits = 0;
+    for (int i = 0; i < rows; i++)
+        hits += nt_argmax(probs + (size_t)i * out, out) == st->y[r0 + i];
+    st->correct[k] = hits;
+    st->loss[k] = (double)nt_ce_loss_kept(y, sums, st->y + r0, rows, out) * rows;
+    nt_softmax_ce_backward_of(d + at, probs, st->y + r0, rows, out, st->B);
+}
+
+// Layer l's dW for shard k's rows of W and db for its share of the units
+static void grad_part(step_state *st, int l, int k, const float *d)
+{
+    nt_net *net = st->net;
+    const nt_layer *ly = &net->layer[l];
+    float *dW = net->grads + ly->w;
+    int i0, i1, u0, u1;
+    inputs_of(st, l, k, &i0, &i1);
+    if (l == 0 && net->input_sparse)
+        nt_sparse_backward_inputs(dW, &net->sparse, d, ly->out, i0, i1);
+    else
+        nt_dense_grad_inputs(dW, d, l == 0 ? st->x : net->act[l], st->B, ly->in, ly->out, i0,
+                             i1);
+    nt_shard_inputs(ly->out, st->n, k, &u0, &u1);
+    if (u0 < u1) nt_dense_bias_grad_units(net->grads + ly->b, d, st->B, ly->out, u0, u1);
+}
+
+// Rows [r0, r0 + rows) of dx = dL/d(layer l's input) = d W^T, back through
+// the dropout and activation of the hidden layer below
+static void input_grad_rows(step_state *st, int l, int r0, int rows, const float *d, float *dx)
+{
+    nt_net *net = st->net;
+    const nt_layer *ly = &net->layer[l];
+    const nt_arch *a = &net->arch;
+    const int in = ly->in;
+    const size_t at = (size_t)r0 * in, len = (size_t)rows * in;
+    nt_dense_input_grad(dx + at, d + (size_t)r0 * ly->out, net->params + ly->w, rows, in,
+                        ly->out);
+    if (st->seeds)
+        nt_dropout_act_backward(dx + at, dx + at, net->act[l] + at, net->mask[l - 1] + at, len,
+                                a->dropout, a->act);
+    else
+        nt_act_backward(dx + at, dx + at, net->act[l] + at, len, a->act);
+}
+
+// Layer l's parameters of shard k through the update hook
+static void update_part(step_state *st, int l, int k)
+{
+    const nt_layer *ly = &st->net->layer[l];
+    const nt_shard_hooks *h = st->hooks;
+    int i0, i1, u0, u1;
+    inputs_of(st, l, k, &i0, &i1);
+    if (i0 < i1)
+        h->update(h->user, ly->w + (size_t)i0 * ly->out, ly->w + (size_t)i1 * ly->out);
+    nt_shard_inputs(ly->out, st->n, k, &u0, &u1);
+    if (u0 < u1) h->update(h->user, ly->b + (size_t)u0, ly->b + (size_t)u1);
+}
+
+// each thread t of T runs shards t, t + T, ...: the same work whatever T is
+#define EACH_SHARD(k) for (int k = t; k < st->n; k += T)
+
+static void step_thread(step_state *st, int t, int T)
+{
+    nt_net *net = st->net;
+    const int n = st->n, B = st->B, L = net->n_layers;
+    const nt_shard_hooks *h = st->hooks;
+
+    if (h && h->gather) {
+        EACH_SHARD(k) {
+            int r0, rows;
+            nt_shard_rows(B, n, k, &r0, &rows);
+            if (rows > 0) h->gather(h->user, r0, rows);
         }
         #pragma omp barrier
-        #pragma omp single
-        for (int k = 0; k < active; k++) total += r[k].loss_sum;
-        // (the single ends with a barrier: every thread sees the total)
-        for (int k = t; k < active; k += T) {
-            size_t lo = P * (size_t)k / (size_t)active, hi = P * (size_t)(k + 1) / (size_t)active;
-            for (size_t c = lo; c < hi; c += UPDATE_CHUNK) {
-                size_t e = hi - c < UPDATE_CHUNK ? hi : c + UPDATE_CHUNK;
-                nt_shards_sum(s, active, c, e);
-                if (h && h->update && isfinite(total)) h->update(h->user, c, e);
-            }
-        }
     }
-    for (int k = 0; k < active; k++) *correct += r[k].correct;
+    if (net->sparse_max_density > 0.0) {
+        const int blocks = nt_sparse_blocks(B);
+        const size_t most = (size_t)(net->sparse_max_density * (double)B * net->arch.n_in);
+        EACH_SHARD(k) {
+            st->nnz[k] = nt_sparse_build_blocks(&net->sparse, st->x, B, blocks * k / n,
+                                                blocks * (k + 1) / n, most);
+        }
+        #pragma omp barrier
+    }
+    #pragma omp single
+    {
+        if (net->sparse_max_density > 0.0) {
+            size_t total = 0;
+            for (int k = 0; k < n && total != SIZE_MAX; k++)
+                total = st->nnz[k] == SIZE_MAX ? SIZE_MAX : total + st->nnz[k];
+            net->input_sparse = nt_sparse_finish(&net->sparse, B, total,
+                                                 net->sparse_max_density);
+        } else {
+            net->input_sparse = false;
+        }
+        cut_first_layer(st);
+    }  // (a single ends with a barrier)
+
+    float *d = net->delta[0], *dx = net->delta[1];
+    for (int l = 0; l < L; l++) {
+        EACH_SHARD(k) forward_part(st, l, k);
+        #pragma omp barrier
+        EACH_SHARD(k) {
+            int r0, rows;
+            nt_shard_rows(B, n, k, &r0, &rows);
+            if (rows > 0) finish_rows(st, l, k, r0, rows, d);
+        }
+        #pragma omp barrier
+    }
+
+    double total = 0;
+    for (int k = 0; k < n; k++) total += st->loss[k];
+    const bool update = h && h->update && isfinite(total);
+    for (int l = L - 1; l >= 0; l--) {
+        EACH_SHARD(k) grad_part(st, l, k, d);
+        if (l > 0) {
+            EACH_SHARD(k) {
+                int r0, rows;
+                nt_shard_rows(B, n, k, &r0, &rows);
+                if (rows > 0) input_grad_rows(st, l, r0, rows, d, dx);
+            }
+            // dx is the next layer's d, which its dW reads whole; W and d
+            // are read whole above, so only now may d be overwritten and W
+            // be updated
+            #pragma omp barrier
+        }
+        if (update) EACH_SHARD(k) update_part(st, l, k);
+        float *swap = d;
+        d = dx;
+        dx = swap;
+    }
+}
+
+float nt_shards_step(nt_shards *s, const float *x, const int32_t *y, int B,
+                     nt_rng *rng, size_t *correct, const nt_shard_hooks *hooks)
+{
+    assert(s && s->net && x && y && correct && B >= 1 && B <= s->net->max_batch);
+    nt_net *net = s->net;
+    uint64_t seeds[NT_MAX_HIDDEN];
+    const bool drop = nt_net_dropout_seeds(net, true, rng, seeds);
+    if (net->arch.n_hidden == 0) {  // nothing to split: the plain step
+        if (hooks && hooks->gather) hooks->gather(hooks->user, 0, B);
+        const float *p = nt_net_forward_rows(net, x, B, NULL, 0);
+        for (int i = 0; i < B; i++)
+            *correct += nt_argmax(p + (size_t)i * net->arch.n_out, net->arch.n_out) == y[i];
+        float loss = nt_net_backward(net, y, B, 0.0f);
+        if (hooks && hooks->update && isfinite(loss))
+            hooks->update(hooks->user, 0, net->n_params);
+        return loss;
+    }
+    step_state st = {.s = s, .net = net, .n = s->n, .B = B, .x = x, .y = y,
+                     .seeds = drop ? seeds : NULL, .hooks = hooks};
+    #pragma omp parallel num_threads(s->n) if (s->n > 1)
+    step_thread(&st, omp_get_thread_num(), omp_get_num_threads());
+    net->input = x;
+    net->last_batch = B;
+    double total = 0;
+    for (int k = 0; k < s->n; k++) {
+        total += st.loss[k];
+        *correct += st.correct[k];
+    }
     return (float)(total / B);
 }

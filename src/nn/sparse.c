@@ -71,12 +71,38 @@ typedef struct {
     const float *val[R];      /* (R, n): row s's value at each column */
 } block;
 
-static block block_of(const nt_sparse *sp, int blk)
+// first of the n ascending columns that is >= c
+static int lower_bound(const int32_t *col, int n, int c)
 {
-    block b = {block_rows(sp->B, blk), sp->count[blk], sp->col + (size_t)blk * sp->stride, {0}};
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (col[mid] < c) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+// block blk, with only its columns in [i0, i1)
+static block block_of(const nt_sparse *sp, int blk, int i0, int i1)
+{
+    const int32_t *col = sp->col + (size_t)blk * sp->stride;
+    const int n = sp->count[blk];
+    const int k0 = i0 > 0 ? lower_bound(col, n, i0) : 0;
+    const int k1 = i1 < sp->in ? lower_bound(col, n, i1) : n;
+    block b = {block_rows(sp->B, blk), k1 - k0, col + k0, {0}};
     #pragma GCC unroll 4
-    for (int s = 0; s < R; s++) b.val[s] = block_val(sp, blk, s);
+    for (int s = 0; s < R; s++) b.val[s] = block_val(sp, blk, s) + k0;
     return b;
+}
+
+size_t nt_sparse_listed_below(const nt_sparse *sp, int c)
+{
+    assert(sp && sp->B >= 1);
+    size_t listed = 0;
+    for (int blk = 0; blk < sp->n_blocks; blk++)
+        listed += (size_t)lower_bound(sp->col + (size_t)blk * sp->stride, sp->count[blk], c);
+    return listed;
 }
 
 // List block blk's columns: rows rows (<= R) of x starting at x0. Returns
@@ -117,20 +143,27 @@ static size_t build_block(nt_sparse *sp, int blk, const float *x0, int rows)
     return nnz;
 }
 
-bool nt_sparse_build(nt_sparse *sp, const float *x, int B, double max_density)
+size_t nt_sparse_build_blocks(nt_sparse *sp, const float *x, int B, int blk0, int blk1,
+                              size_t most)
 {
     assert(sp && sp->col && x && B >= 1 && B <= sp->max_batch);
-    sp->B = 0;
-    sp->nnz = 0;
-    const double most = max_density * (double)B * sp->in;
-    const int blocks = (B + R - 1) / R;
-    for (int blk = 0; blk < blocks; blk++) {
-        sp->nnz += build_block(sp, blk, x + (size_t)blk * R * sp->in, block_rows(B, blk));
-        if ((double)sp->nnz > most) return false;
+    assert(0 <= blk0 && blk0 <= blk1 && blk1 <= nt_sparse_blocks(B));
+    size_t nnz = 0;
+    for (int blk = blk0; blk < blk1; blk++) {
+        nnz += build_block(sp, blk, x + (size_t)blk * R * sp->in, block_rows(B, blk));
+        if (nnz > most) return SIZE_MAX;
     }
-    sp->B = B;
-    sp->n_blocks = blocks;
-    return true;
+    return nnz;
+}
+
+bool nt_sparse_finish(nt_sparse *sp, int B, size_t nnz, double max_density)
+{
+    assert(sp && B >= 1 && B <= sp->max_batch);
+    bool ok = nnz != SIZE_MAX && (double)nnz <= max_density * (double)B * sp->in;
+    sp->B = ok ? B : 0;
+    sp->n_blocks = ok ? nt_sparse_blocks(B) : 0;
+    sp->nnz = ok ? nnz : 0;
+    return ok;
 }
 
 // y rows of one block, outputs [o0, o0 + TILE * 16): R x TILE accumulators
@@ -183,11 +216,12 @@ static void forward_lanes(float *y, const block *bk, int out, int o0, const floa
     for (int s = 0; s < rows; s++) _mm512_mask_storeu_ps(y + (size_t)s * out + o0, m, a[s]);
 }
 
-void nt_sparse_forward(float *y, const nt_sparse *sp, const float *W, int out)
+void nt_sparse_forward_inputs(float *y, const nt_sparse *sp, const float *W, int out,
+                              int i0, int i1)
 {
-    assert(y && sp && sp->B >= 1 && W && out >= 1);
+    assert(y && sp && sp->B >= 1 && W && out >= 1 && 0 <= i0 && i0 <= i1 && i1 <= sp->in);
     for (int blk = 0; blk < sp->n_blocks; blk++) {
-        const block bk = block_of(sp, blk);
+        const block bk = block_of(sp, blk, i0, i1);
         float *yb = y + (size_t)blk * R * out;
         int o0 = 0;
         for (; o0 + TILE * LANES <= out; o0 += TILE * LANES) forward_tile(yb, &bk, out, o0, W);
@@ -246,12 +280,13 @@ static void backward_lanes(float *dW, const float *dy, const block *bk, int out,
     }
 }
 
-void nt_sparse_backward(float *dW, const nt_sparse *sp, const float *dy, int out)
+void nt_sparse_backward_inputs(float *dW, const nt_sparse *sp, const float *dy, int out,
+                               int i0, int i1)
 {
-    assert(dW && sp && sp->B >= 1 && dy && out >= 1);
-    memset(dW, 0, (size_t)sp->in * out * sizeof *dW);
+    assert(dW && sp && sp->B >= 1 && dy && out >= 1 && 0 <= i0 && i0 <= i1 && i1 <= sp->in);
+    memset(dW + (size_t)i0 * out, 0, (size_t)(i1 - i0) * out * sizeof *dW);
     for (int blk = 0; blk < sp->n_blocks; blk++) {
-        const block bk = block_of(sp, blk);
+        const block bk = block_of(sp, blk, i0, i1);
         const float *dyb = dy + (size_t)blk * R * out;
         int o0 = 0;
         for (; o0 + TILE * LANES <= out; o0 += TILE * LANES) backward_tile(dW, dyb, &bk, out, o0);
@@ -261,22 +296,58 @@ void nt_sparse_backward(float *dW, const nt_sparse *sp, const float *dy, int out
 
 #else  // no AVX-512: no sparse path; the network uses its GEMMs
 
-bool nt_sparse_build(nt_sparse *sp, const float *x, int B, double max_density)
+size_t nt_sparse_build_blocks(nt_sparse *sp, const float *x, int B, int blk0, int blk1,
+                              size_t most)
 {
-    assert(sp && x && B >= 1);
+    assert(sp && x && B >= 1 && blk0 <= blk1);
+    (void)most;
+    return SIZE_MAX;
+}
+
+bool nt_sparse_finish(nt_sparse *sp, int B, size_t nnz, double max_density)
+{
+    assert(sp && B >= 1);
+    (void)nnz;
     (void)max_density;
     sp->B = 0;
     return false;
 }
 
+size_t nt_sparse_listed_below(const nt_sparse *sp, int c)
+{
+    assert(!"nt_sparse_listed_below without AVX-512");
+    return 0;
+}
+
+void nt_sparse_forward_inputs(float *y, const nt_sparse *sp, const float *W, int out,
+                              int i0, int i1)
+{
+    assert(!"nt_sparse_forward_inputs without AVX-512");
+}
+
+void nt_sparse_backward_inputs(float *dW, const nt_sparse *sp, const float *dy, int out,
+                               int i0, int i1)
+{
+    assert(!"nt_sparse_backward_inputs without AVX-512");
+}
+
+#endif
+
+int nt_sparse_blocks(int B) { return (B + R - 1) / R; }
+
+bool nt_sparse_build(nt_sparse *sp, const float *x, int B, double max_density)
+{
+    const size_t most = (size_t)(max_density * (double)B * sp->in);
+    size_t nnz = nt_sparse_build_blocks(sp, x, B, 0, nt_sparse_blocks(B), most);
+    return nt_sparse_finish(sp, B, nnz, max_density);
+}
+
 void nt_sparse_forward(float *y, const nt_sparse *sp, const float *W, int out)
 {
-    assert(!"nt_sparse_forward without AVX-512");
+    nt_sparse_forward_inputs(y, sp, W, out, 0, sp->in);
 }
 
 void nt_sparse_backward(float *dW, const nt_sparse *sp, const float *dy, int out)
 {
-    assert(!"nt_sparse_backward without AVX-512");
+    nt_sparse_backward_inputs(dW, sp, dy, out, 0, sp->in);
 }
-
-#endif

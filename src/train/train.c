@@ -154,8 +154,9 @@ static nt_status buffers_init(train_buffers *b, nt_net *net,
     return rc;
 }
 
-/* A sharded step's own work (nt_shard_hooks): each block gathers its own
- * rows, and each slice of the summed gradient goes through the optimizer. */
+/* A sharded step's own work (nt_shard_hooks): the shards gather the batch's
+ * rows, a block each, and put their slices of the gradient through the
+ * optimizer. */
 typedef struct {
     train_buffers *b;
     const nt_view *train;
@@ -259,7 +260,7 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
                 nt_optim_next(&b.opt);
                 step_hooks sh = {&b, train, start, (float)lr};
                 nt_shard_hooks hooks = {gather_block, update_slice, &sh};
-                loss = nt_shards_step(&b.shards, b.xb, b.yb, B, 0.0f, rng, &correct, &hooks);
+                loss = nt_shards_step(&b.shards, b.xb, b.yb, B, rng, &correct, &hooks);
             } else {
                 nt_view_gather(train, b.order, start, (size_t)B, b.xb, b.yb);
                 const float *p = nt_net_forward(net, b.xb, B, true, rng);
