@@ -17,14 +17,15 @@
  *
  * Two ways to use T threads (--parallel):
  *   blas    T BLAS threads under one pass per batch (the default)
- *   shards  T row blocks per batch, each on its own OpenMP thread with one
- *           BLAS thread (nt_train's cfg.shards, shards.h); the GEMM-only
- *           side then replays each block's GEMMs on its own thread too
+ *   shards  T shards per step, each on its own OpenMP thread with one BLAS
+ *           thread, each owning a block of every layer's weight rows
+ *           (nt_train's cfg.shards, shards.h); the GEMM-only side replays
+ *           each shard's GEMMs on its own thread, with the step's barriers
  *   shards-shared  the same nntune epoch; the GEMM-only side's threads
- *           share one set of weights and, after each batch, write their
- *           slice of it, as the summed update of a sharded step does (the
- *           part of a sharded epoch that is the cores passing the weights
- *           and gradients to each other, not nntune's own code)
+ *           also write their rows of the weights after each batch, as the
+ *           optimizer does in a sharded step, so the rows every shard's dx
+ *           reads cross between the cores (the part of a sharded epoch
+ *           that is the cores passing data, not nntune's own code)
  *
  * The nntune epoch's first layer (--first-layer):
  *   gemm    on GEMMs like the other layers (the default here, so that the
@@ -324,12 +325,49 @@ static double gemm_flops(const gemm_bufs *g, int B)
     return f;
 }
 
+/* Shard k's cblas_sgemm calls of one nt_shards_step over B rows (shards.c,
+ * dense.c), all shards on g[0]'s activations, weights and gradients, and
+ * each on its own partial sums (g[k].y, k > 0): per layer the partial
+ * product of its rows of W, then from the top its rows of dW and its rows
+ * of the batch's dx, with a barrier after each layer as the step has. The
+ * step's own work between them (adding the partial sums up, bias,
+ * activation, dropout, softmax, the optimizer) is left out. */
+static void gemm_shard_batch(gemm_bufs *g, int shards, int k, int B)
+{
+    gemm_bufs *w = &g[0];
+    int r0, rows;
+    nt_shard_rows(B, shards, k, &r0, &rows);
+    for (int l = 0; l < w->L; l++) {
+        const float *x = l == 0 ? w->x : w->y[l - 1];
+        int in = w->in[l], out = w->out[l], i0, i1;
+        nt_shard_inputs(in, shards, k, &i0, &i1);
+        if (i0 < i1)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, out, i1 - i0, 1.0f,
+                        x + i0, in, w->W[l] + (size_t)i0 * out, out, 0.0f,
+                        k == 0 ? w->y[l] : g[k].y[l], out);
+        #pragma omp barrier
+    }
+    for (int l = w->L - 1; l >= 0; l--) {
+        const float *x = l == 0 ? w->x : w->y[l - 1];
+        int in = w->in[l], out = w->out[l], i0, i1;
+        nt_shard_inputs(in, shards, k, &i0, &i1);
+        if (i0 < i1)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i1 - i0, out, B, 1.0f,
+                        x + i0, in, w->dy[l], out, 0.0f, w->dW[l] + (size_t)i0 * out, out);
+        if (l == 0) break;
+        if (rows > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, in, out, 1.0f,
+                        w->dy[l] + (size_t)r0 * out, out, w->W[l], out, 0.0f,
+                        w->dy[l - 1] + (size_t)r0 * in, in);
+        #pragma omp barrier
+    }
+}
+
 // One epoch's GEMMs; with shards > 1, each of `shards` OpenMP threads
-// replays its row block of every batch on its own buffers g[k], as
-// nt_shards_step cuts them (single-threaded BLAS, like nt_train's shards).
-// With `shared`, every thread reads g[0]'s weights, and after each batch
-// (between barriers, as in a sharded step) writes its slice of them, as
-// the optimizer does: the weights then cross between the cores every step.
+// replays its part of every batch as nt_shards_step cuts it (single-threaded
+// BLAS, like nt_train's shards). With `shared`, each thread also writes its
+// rows of the weights after each batch, as the optimizer does, so the rows
+// the other shards' dx read cross between the cores every step.
 static void gemm_epoch(gemm_bufs *g, int shards, bool shared, size_t n, int batch)
 {
     #pragma omp parallel num_threads(shards) if (shards > 1)
@@ -337,22 +375,21 @@ static void gemm_epoch(gemm_bufs *g, int shards, bool shared, size_t n, int batc
         const int k = omp_get_thread_num();
         for (size_t start = 0; start < n; start += (size_t)batch) {
             int B = (int)(n - start < (size_t)batch ? n - start : (size_t)batch);
-            int active = B < shards ? B : shards, row0, rows;
-            if (k < active) {
-                nt_shard_rows(B, active, k, &row0, &rows);
-                gemm_batch(&g[k], rows);
+            if (shards == 1) {
+                gemm_batch(&g[0], B);
+                continue;
             }
-            if (!shared) continue;
-            #pragma omp barrier
-            for (int l = 0; l < g[0].L; l++) {
-                size_t nw = (size_t)g[0].out[l] * (size_t)g[0].in[l];
-                float *restrict w = g[0].W[l];
-                const float *restrict dw = g[k].dW[l];
-                size_t lo = nw * (size_t)k / (size_t)shards;
-                size_t hi = nw * (size_t)(k + 1) / (size_t)shards;
-                #pragma omp simd
-                for (size_t i = lo; i < hi; i++) w[i] -= 1e-9f * dw[i];  // a tiny step
-            }
+            gemm_shard_batch(g, shards, k, B);
+            if (shared)
+                for (int l = 0; l < g[0].L; l++) {
+                    int i0, i1;
+                    nt_shard_inputs(g[0].in[l], shards, k, &i0, &i1);
+                    float *restrict w = g[0].W[l];
+                    const float *restrict dw = g[0].dW[l];
+                    #pragma omp simd
+                    for (size_t i = (size_t)i0 * g[0].out[l]; i < (size_t)i1 * g[0].out[l]; i++)
+                        w[i] -= 1e-9f * dw[i];  // a tiny step
+                }
             #pragma omp barrier
         }
     }
@@ -362,7 +399,6 @@ static nt_status bench_gemm(size_t n, int batch, int shards, bool shared, int ru
                             timing *out, double *gflops)
 {
     gemm_bufs g[NT_MAX_SHARDS];
-    float *own_W[NT_MAX_SHARDS][3] = {{0}};
     nt_status rc = NT_OK;
     for (int k = 0; k < shards; k++)
         if (rc == NT_OK) rc = gemm_init(&g[k], batch);
@@ -370,11 +406,6 @@ static nt_status bench_gemm(size_t n, int batch, int shards, bool shared, int ru
         for (int k = 0; k < shards; k++) gemm_free(&g[k]);
         return rc;
     }
-    for (int k = 1; shared && k < shards; k++)  // read g[0]'s weights instead
-        for (int l = 0; l < g[k].L; l++) {
-            own_W[k][l] = g[k].W[l];
-            g[k].W[l] = g[0].W[l];
-        }
     double t[MAX_LIST], cpu[MAX_LIST], flops = 0;
     for (size_t start = 0; start < n; start += (size_t)batch)
         flops += gemm_flops(&g[0], (int)(n - start < (size_t)batch ? n - start : (size_t)batch));
@@ -387,8 +418,6 @@ static nt_status bench_gemm(size_t n, int batch, int shards, bool shared, int ru
     }
     *out = summarize(t, cpu, runs);
     *gflops = flops / out->median * 1e-9;
-    for (int k = 1; shared && k < shards; k++)
-        for (int l = 0; l < g[k].L; l++) g[k].W[l] = own_W[k][l];
     for (int k = 0; k < shards; k++) gemm_free(&g[k]);
     return NT_OK;
 }
