@@ -32,10 +32,11 @@ static const char COMMON_HELP[] =
     "  --test-data FILE   test CSV for a CSV --data     [the 'test' twin]\n"
     "  --seed N           seed for initialization, shuffles, dropout  [1]\n"
     "  --threads N        threads (0: one per core, or as many as\n"
-    "                     OPENBLAS_NUM_THREADS says). train cuts every\n"
-    "                     batch into N row blocks trained at once, one\n"
-    "                     per thread, so its result depends on N; eval\n"
-    "                     and lr-find give N threads to BLAS          [0]\n"
+    "                     OPENBLAS_NUM_THREADS says). train splits\n"
+    "                     every step between N threads, each owning a\n"
+    "                     block of every layer's weight rows, so its\n"
+    "                     result depends on N; eval and lr-find give N\n"
+    "                     threads to BLAS                             [0]\n"
     "  --json             print a JSON summary on stdout (progress goes\n"
     "                     to stderr)\n"
     "  --quiet            no per-epoch lines\n"
@@ -195,7 +196,7 @@ int cmd_train(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     cli_set_threads(co.threads);
-    // every core trains its own row block of each batch (shards.h)
+    // every core trains its own block of each layer's weight rows (shards.h)
     mo.cfg.shards = cli_training_shards();
     FILE *out = co.json ? stderr : stdout;
 

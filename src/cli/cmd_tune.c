@@ -601,7 +601,7 @@ static int refit_and_test(const tune_opts *o, const nt_space *space, const nt_cv
     cfg.stop = &stop_requested;
     nt_hparams_apply(space, &best->values, &arch, &cfg);
     cfg.epochs = nt_cv_refit_epochs(best);
-    // one network and every core: each batch in row blocks, one per core
+    // one network and every core: each owns a block of the weights' rows
     // (shards.h), which beats one pass on BLAS's threads at these sizes
     cfg.shards = cli_training_shards();
     nt_net net = {0};
