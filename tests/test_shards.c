@@ -104,14 +104,15 @@ static void log_update(void *user, size_t lo, size_t hi)
     }
 }
 
-/* One step of a D-40-24-5 net on B rows, whole and in n shards, from the
- * same weights and rng state: loss, hits and gradient must agree, and the
- * update hook must see every parameter once. sparse: 85% of x is zero, so
- * the first layer runs on its non-zero inputs. */
-static void check_step_matches_whole(int B, int n, float dropout, bool sparse)
+/* One step of a D-40-24-5 net (hidden false: D-5) on B rows, whole and in
+ * n shards, from the same weights and rng state: loss, hits and gradient
+ * must agree, and the update hook must see every parameter once. sparse:
+ * 85% of x is zero, so the first layer runs on its non-zero inputs. */
+static void check_step_matches_whole(int B, int n, float dropout, bool sparse, bool hidden)
 {
     enum { D = 50, C = 5, BMAX = 64 };
     nt_arch a = arch2(D, 40, 24, C, dropout);
+    if (!hidden) a.n_hidden = 0;
     nt_net whole = make_net(a, BMAX, 3), cut = make_net(a, BMAX, 3);
     float x[BMAX * D];
     int32_t y[BMAX];
@@ -169,9 +170,11 @@ Test(shards, a_split_step_gives_the_whole_batchs_loss_hits_and_gradient)
     const int batches[] = {1, 2, 7, 33, 64}, counts[] = {1, 2, 3, 5};
     for (int bi = 0; bi < 5; bi++)
         for (int ni = 0; ni < 4; ni++) {
-            check_step_matches_whole(batches[bi], counts[ni], 0.0f, false);
-            check_step_matches_whole(batches[bi], counts[ni], 0.3f, false);
-            check_step_matches_whole(batches[bi], counts[ni], 0.3f, true);
+            check_step_matches_whole(batches[bi], counts[ni], 0.0f, false, true);
+            check_step_matches_whole(batches[bi], counts[ni], 0.3f, false, true);
+            check_step_matches_whole(batches[bi], counts[ni], 0.3f, true, true);
+            check_step_matches_whole(batches[bi], counts[ni], 0.0f, false, false);
+            check_step_matches_whole(batches[bi], counts[ni], 0.0f, true, false);
         }
 }
 

@@ -85,25 +85,12 @@ const float *nt_net_forward(nt_net *net, const float *x, int B, bool train,
 bool nt_net_dropout_seeds(const nt_net *net, bool train, nt_rng *rng,
                           uint64_t seeds[NT_MAX_HIDDEN]);
 
-/* Forward pass of B rows that start at row row0 of a batch, with that
- * batch's dropout seeds (NULL: no dropout). The rows get exactly the masks
- * they would get in a forward pass of the whole batch: nt_net_forward(train)
- * is nt_net_dropout_seeds and this with row0 = 0. */
-const float *nt_net_forward_rows(nt_net *net, const float *x, int B,
-                                 const uint64_t *seeds, size_t row0);
-
 /* Mean cross-entropy of the last forward's probabilities against labels y
  * (B), and backward pass: overwrites net->grads with the gradient of
  * (mean loss + l2/2 * sum of squared weights, biases excluded).
  * Returns the mean cross-entropy (without the L2 term); NaN or Inf if the
  * forward pass produced non-finite values. */
 float nt_net_backward(nt_net *net, const int32_t *y, int B, float l2);
-
-/* The same for B rows of a batch of n_mean rows: grads = the gradient of
- * (the sum of these rows' cross-entropies / n_mean + l2/2 * |W|^2), so the
- * blocks' grads sum to the whole batch's (give l2 to one block only).
- * Returns the mean cross-entropy of these B rows. */
-float nt_net_backward_rows(nt_net *net, const int32_t *y, int B, int n_mean, float l2);
 
 /* The workspace's logits (max_batch, n_out), which follow the
  * probabilities in act[n_layers], and the per-row sums the loss needs after

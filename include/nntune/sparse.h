@@ -60,8 +60,8 @@ void nt_sparse_backward(float *dW /*(in,out)*/, const nt_sparse *sp,
 
 /* The same split between threads (shards.h). Blocks of a batch of B rows:
  * ceil(B / NT_SPARSE_ROWS). A thread builds blocks [blk0, blk1) of x (B, in)
- * and returns the non-zero values it saw, or SIZE_MAX once they are more
- * than most; once every block is built, one nt_sparse_finish with the
+ * and returns the non-zero values it saw, or SIZE_MAX once they alone are
+ * more than max_density of x; once every block is built, one nt_sparse_finish with the
  * threads' total (SIZE_MAX if any saw too many) makes sp usable when at most
  * max_density of x is non-zero, as nt_sparse_build would. The products then
  * take a slice of the inputs, [i0, i1): y = x[:, i0:i1] W[i0:i1, :] (every
@@ -71,7 +71,7 @@ void nt_sparse_backward(float *dW /*(in,out)*/, const nt_sparse *sp,
  * products' time follows, so threads can take equal shares of it. */
 int nt_sparse_blocks(int B);
 size_t nt_sparse_build_blocks(nt_sparse *sp, const float *x /*(B,in)*/, int B,
-                              int blk0, int blk1, size_t most);
+                              int blk0, int blk1, double max_density);
 bool nt_sparse_finish(nt_sparse *sp, int B, size_t nnz, double max_density);
 size_t nt_sparse_listed_below(const nt_sparse *sp, int c);
 void nt_sparse_forward_inputs(float *y /*(B,out)*/, const nt_sparse *sp,

@@ -35,10 +35,10 @@ typedef struct {
     bool monitor_accuracy;   /* watch validation accuracy instead of loss */
     bool restore_best;       /* keep the best epoch's weights at the end */
     int shards;              /* split every step between this many
-                                threads, each owning a slice of every
-                                layer's units, with single-threaded BLAS
-                                (shards.h); 0 or 1: one pass, on the BLAS
-                                threads the caller set */
+                                threads, each owning a block of every
+                                layer's weight rows, with single-threaded
+                                BLAS (shards.h); 0 or 1: one pass, on the
+                                BLAS threads the caller set */
     volatile sig_atomic_t *stop; /* optional: stop when *stop != 0 */
 } nt_train_config;
 

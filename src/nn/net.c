@@ -187,14 +187,6 @@ bool nt_net_dropout_seeds(const nt_net *net, bool train, nt_rng *rng,
     return true;
 }
 
-const float *nt_net_forward(nt_net *net, const float *x, int B, bool train,
-                            nt_rng *rng)
-{
-    uint64_t seeds[NT_MAX_HIDDEN];
-    bool drop = nt_net_dropout_seeds(net, train, rng, seeds);
-    return nt_net_forward_rows(net, x, B, drop ? seeds : NULL, 0);
-}
-
 void nt_net_set_sparse(nt_net *net, double max_density)
 {
     assert(net && max_density >= 0.0 && max_density <= 1.0);
@@ -218,12 +210,13 @@ static void layer_forward(nt_net *net, int l, float *y, const float *x, int B)
     nt_dense_forward(y, x, W, NULL, B, ly->in, ly->out);
 }
 
-const float *nt_net_forward_rows(nt_net *net, const float *x, int B,
-                                 const uint64_t *seeds, size_t row0)
+const float *nt_net_forward(nt_net *net, const float *x, int B, bool train,
+                            nt_rng *rng)
 {
     assert(net && net->params && x && B >= 1 && B <= net->max_batch);
     const nt_arch *a = &net->arch;
-    const bool drop = seeds && a->dropout > 0.0f;
+    uint64_t seeds[NT_MAX_HIDDEN];
+    const bool drop = nt_net_dropout_seeds(net, train, rng, seeds);
     net->input = x;
     net->last_batch = B;
     const float *in = x;
@@ -234,7 +227,7 @@ const float *nt_net_forward_rows(nt_net *net, const float *x, int B,
         nt_bias_act_forward(y, net->params + ly->b, B, ly->out, a->act);
         if (drop)
             nt_dropout_forward_at(y, net->mask[l], y, (size_t)B * ly->out, a->dropout,
-                                  seeds[l], row0 * (size_t)ly->out);
+                                  seeds[l], 0);
         in = y;
     }
     if (a->n_hidden > 0 && a->dropout > 0.0f) *drawn_flag(net) = drop;
@@ -271,19 +264,14 @@ static void add_l2(nt_net *net, float l2)
 
 float nt_net_backward(nt_net *net, const int32_t *y, int B, float l2)
 {
-    return nt_net_backward_rows(net, y, B, B, l2);
-}
-
-float nt_net_backward_rows(nt_net *net, const int32_t *y, int B, int n_mean, float l2)
-{
-    assert(net && y && net->input && B == net->last_batch && n_mean >= B);
+    assert(net && y && net->input && B == net->last_batch);
     const nt_arch *a = &net->arch;
     const int L = net->n_layers;
     const float *logits = nt_net_logits(net), *probs = net->act[L];
     float loss = nt_ce_loss_kept(logits, nt_net_softmax_sums(net), y, B, a->n_out);
 
     float *d = net->delta[0], *dnext = net->delta[1];
-    nt_softmax_ce_backward_of(d, probs, y, B, a->n_out, n_mean);
+    nt_softmax_ce_backward_of(d, probs, y, B, a->n_out, B);
     const bool drop = a->n_hidden > 0 && a->dropout > 0.0f && *drawn_flag(net);
     for (int l = L - 1; l >= 0; l--) {
         const nt_layer *ly = &net->layer[l];

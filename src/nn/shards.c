@@ -22,6 +22,7 @@ nt_status nt_shards_init(nt_shards *s, nt_net *net, int n)
         nt_errorf("shards: %d, must be in 1..%d", n, NT_MAX_SHARDS);
         return NT_ERR_ARG;
     }
+    // a net without hidden layers trains in one pass, as it always has
     s->n = net->arch.n_hidden > 0 ? n : 1;
     s->net = net;
     size_t widest = 0;
@@ -93,11 +94,11 @@ static void cut_first_layer(step_state *st)
 {
     const nt_net *net = st->net;
     const int in = net->arch.n_in, n = st->n;
-    for (int k = 0; k <= n; k++) {
-        int i0, i1;
-        nt_shard_inputs(in, n, k < n ? k : n - 1, &i0, &i1);
-        st->cut0[k] = k < n ? i0 : i1;
+    for (int k = 0; k < n; k++) {
+        int i1;
+        nt_shard_inputs(in, n, k, &st->cut0[k], &i1);
     }
+    st->cut0[n] = in;
     if (!net->input_sparse) return;
     const size_t total = nt_sparse_listed_below(&net->sparse, in);
     for (int k = 1; k < n; k++) {
@@ -235,10 +236,9 @@ static void step_thread(step_state *st, int t, int T)
     }
     if (net->sparse_max_density > 0.0) {
         const int blocks = nt_sparse_blocks(B);
-        const size_t most = (size_t)(net->sparse_max_density * (double)B * net->arch.n_in);
         EACH_SHARD(k) {
             st->nnz[k] = nt_sparse_build_blocks(&net->sparse, st->x, B, blocks * k / n,
-                                                blocks * (k + 1) / n, most);
+                                                blocks * (k + 1) / n, net->sparse_max_density);
         }
         #pragma omp barrier
     }
@@ -298,16 +298,6 @@ float nt_shards_step(nt_shards *s, const float *x, const int32_t *y, int B,
     nt_net *net = s->net;
     uint64_t seeds[NT_MAX_HIDDEN];
     const bool drop = nt_net_dropout_seeds(net, true, rng, seeds);
-    if (net->arch.n_hidden == 0) {  // nothing to split: the plain step
-        if (hooks && hooks->gather) hooks->gather(hooks->user, 0, B);
-        const float *p = nt_net_forward_rows(net, x, B, NULL, 0);
-        for (int i = 0; i < B; i++)
-            *correct += nt_argmax(p + (size_t)i * net->arch.n_out, net->arch.n_out) == y[i];
-        float loss = nt_net_backward(net, y, B, 0.0f);
-        if (hooks && hooks->update && isfinite(loss))
-            hooks->update(hooks->user, 0, net->n_params);
-        return loss;
-    }
     step_state st = {.s = s, .net = net, .n = s->n, .B = B, .x = x, .y = y,
                      .seeds = drop ? seeds : NULL, .hooks = hooks};
     #pragma omp parallel num_threads(s->n) if (s->n > 1)

@@ -144,10 +144,11 @@ static size_t build_block(nt_sparse *sp, int blk, const float *x0, int rows)
 }
 
 size_t nt_sparse_build_blocks(nt_sparse *sp, const float *x, int B, int blk0, int blk1,
-                              size_t most)
+                              double max_density)
 {
     assert(sp && sp->col && x && B >= 1 && B <= sp->max_batch);
     assert(0 <= blk0 && blk0 <= blk1 && blk1 <= nt_sparse_blocks(B));
+    const size_t most = (size_t)(max_density * (double)B * sp->in);
     size_t nnz = 0;
     for (int blk = blk0; blk < blk1; blk++) {
         nnz += build_block(sp, blk, x + (size_t)blk * R * sp->in, block_rows(B, blk));
@@ -297,10 +298,10 @@ void nt_sparse_backward_inputs(float *dW, const nt_sparse *sp, const float *dy, 
 #else  // no AVX-512: no sparse path; the network uses its GEMMs
 
 size_t nt_sparse_build_blocks(nt_sparse *sp, const float *x, int B, int blk0, int blk1,
-                              size_t most)
+                              double max_density)
 {
     assert(sp && x && B >= 1 && blk0 <= blk1);
-    (void)most;
+    (void)max_density;
     return SIZE_MAX;
 }
 
@@ -337,8 +338,7 @@ int nt_sparse_blocks(int B) { return (B + R - 1) / R; }
 
 bool nt_sparse_build(nt_sparse *sp, const float *x, int B, double max_density)
 {
-    const size_t most = (size_t)(max_density * (double)B * sp->in);
-    size_t nnz = nt_sparse_build_blocks(sp, x, B, 0, nt_sparse_blocks(B), most);
+    size_t nnz = nt_sparse_build_blocks(sp, x, B, 0, nt_sparse_blocks(B), max_density);
     return nt_sparse_finish(sp, B, nnz, max_density);
 }
 
