@@ -1,0 +1,218 @@
+/* bench_sparse.c - the sparse first layer's three parts alone, on real
+ * batches: how long building the blocks, the forward product and dW take,
+ * and how close the products run to the FMA units' peak.
+ *
+ * The batches are those nt_train makes: the training images shuffled, then
+ * grouped by label within each batch (nt_order_group_by_label), gathered to
+ * floats before the timing starts, one batch at a time into one buffer (so
+ * the build reads a batch that is in cache, as in training). For each
+ * batch, in order:
+ *
+ *   build     nt_sparse_build (the blocks of NT_SPARSE_ROWS rows and the
+ *             columns where any of them is non-zero)
+ *   forward   nt_sparse_forward: y (batch, units) = x W
+ *   dW        nt_sparse_backward: dW (784, units) = x^T dy
+ *
+ * Each part's time is the sum over an epoch's batches, minimum over --runs
+ * epochs. "listed" is the entries of the blocks (columns x rows, zeros of a
+ * block's other rows included): the multiply-adds each product makes are
+ * listed x units, so listed x units x 2 / time is the products' speed,
+ * next to the FMA peak that --peak measures (16-lane FMAs on independent
+ * registers, one thread). The share of listed entries that are non-zero
+ * says how much of that work the blocks waste on zeros.
+ *
+ * A harness to compare kernel changes on: a change to sparse.c that helps
+ * shows here first, without the grid's noise (benchmarks/README.md, "Where
+ * to speed up nntune", item 8, lists what was tried with it).
+ *
+ * Usage (from the repository root, after `make setup`):
+ *   bench_sparse [--units 128,256] [--batch 128] [--runs 7] [--data mnist]
+ *                [--images N]
+ *   bench_sparse --peak                the FMA peak alone
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
+#include "nntune/dataset.h"
+#include "nntune/rng.h"
+#include "nntune/sparse.h"
+#include "nntune/split.h"
+
+#define MAX_LIST 8
+
+static int parse_list(const char *s, int *out)
+{
+    int n = 0;
+    while (*s && n < MAX_LIST) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 1 || v > 4096) return 0;
+        out[n++] = (int)v;
+        s = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') return 0;
+    }
+    return *s ? 0 : n;
+}
+
+/* Multiply-adds a second on 16-lane FMAs, one thread: 16 independent
+ * accumulators, so latency never limits it. */
+static double fma_peak(void)
+{
+#ifdef __AVX512F__
+    __m512 a[16];
+    const __m512 x = _mm512_set1_ps(1.0000001f), y = _mm512_set1_ps(1e-7f);
+    for (int i = 0; i < 16; i++) a[i] = _mm512_set1_ps((float)i);
+    const long rounds = 20000000;
+    double t0 = nt_now();
+    for (long k = 0; k < rounds; k++) {
+        #pragma GCC unroll 16
+        for (int i = 0; i < 16; i++) a[i] = _mm512_fmadd_ps(a[i], x, y);
+        // the compiler may not drop or merge the chains: each is an input here
+        __asm__ volatile("" ::"v"(a[0]), "v"(a[1]), "v"(a[2]), "v"(a[3]), "v"(a[4]), "v"(a[5]),
+                         "v"(a[6]), "v"(a[7]), "v"(a[8]), "v"(a[9]), "v"(a[10]), "v"(a[11]),
+                         "v"(a[12]), "v"(a[13]), "v"(a[14]), "v"(a[15]));
+    }
+    double t = nt_now() - t0;
+    float sink = 0;
+    for (int i = 0; i < 16; i++) sink += _mm512_reduce_add_ps(a[i]);
+    if (sink == 1.0f) fprintf(stderr, " ");  // never: keeps the sum
+    return (double)rounds * 16 * 16 / t;
+#else
+    return 0;
+#endif
+}
+
+typedef struct {
+    double build, forward, dw;  /* seconds, summed over an epoch's batches */
+} part_times;
+
+int main(int argc, char **argv)
+{
+    int units[MAX_LIST] = {128, 256}, nu = 2;
+    int batch = 128, runs = 7;
+    long images = 0;
+    bool peak_only = false;
+    const char *data = "mnist";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--units") == 0 && v) nu = parse_list(v, units), i++;
+        else if (strcmp(a, "--batch") == 0 && v) batch = atoi(v), i++;
+        else if (strcmp(a, "--runs") == 0 && v) runs = atoi(v), i++;
+        else if (strcmp(a, "--images") == 0 && v) images = atol(v), i++;
+        else if (strcmp(a, "--data") == 0 && v) data = v, i++;
+        else if (strcmp(a, "--peak") == 0) peak_only = true;
+        else nu = 0;
+    }
+    if (nu < 1 || batch < 1 || batch > 4096 || runs < 1 || images < 0) {
+        fprintf(stderr, "usage: bench_sparse [--units 128,256] [--batch 128] [--runs 7] "
+                        "[--data mnist] [--images N] | --peak\n");
+        return 2;
+    }
+    if (!nt_sparse_available()) {
+        fprintf(stderr, "bench_sparse: this build has no sparse kernels (no AVX-512)\n");
+        return 1;
+    }
+    const double peak = fma_peak();
+    printf("FMA peak, one thread: %.1f GFLOP/s (16-lane multiply-adds)\n", peak * 2e-9);
+    if (peak_only) return 0;
+
+    nt_dataset train = {0}, test = {0};
+    if (nt_data_open(data, NULL, &train, &test) != NT_OK) {
+        fprintf(stderr, "bench_sparse: %s\n", nt_last_error());
+        return 1;
+    }
+    nt_dataset_free(&test);
+    const size_t d = train.d;
+    size_t n = images > 0 && (size_t)images < train.n ? (size_t)images : train.n;
+    n = n / (size_t)batch * (size_t)batch;  // whole batches only
+    if (n == 0) {
+        fprintf(stderr, "bench_sparse: fewer than one batch of %d images\n", batch);
+        nt_dataset_free(&train);
+        return 1;
+    }
+
+    // the batches nt_train makes: shuffled, grouped by label in each batch
+    nt_view all = nt_view_all(&train);
+    size_t *order = malloc(train.n * sizeof *order);
+    size_t *scratch = malloc(((size_t)batch + (size_t)train.n_classes + 1) * sizeof *scratch);
+    float *X = nt_alloc(n * d * sizeof *X), *xb = nt_alloc((size_t)batch * d * sizeof *xb);
+    int32_t *y = nt_alloc(n * sizeof *y);
+    int widest = 0;
+    for (int u = 0; u < nu; u++) widest = units[u] > widest ? units[u] : widest;
+    float *W = nt_alloc(d * (size_t)widest * sizeof *W);
+    float *dW = nt_alloc(d * (size_t)widest * sizeof *dW);
+    float *out = nt_alloc((size_t)batch * widest * sizeof *out);
+    float *dy = nt_alloc((size_t)batch * widest * sizeof *dy);
+    nt_sparse sp = {0};
+    if (!order || !scratch || !X || !xb || !y || !W || !dW || !out || !dy ||
+        nt_sparse_init(&sp, batch, (int)d) != NT_OK) {
+        fprintf(stderr, "bench_sparse: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < train.n; i++) order[i] = i;
+    nt_rng rng = nt_rng_stream(1, 0);
+    nt_rng_shuffle(&rng, order, train.n);
+    nt_order_group_by_label(&all, order, n, (size_t)batch, scratch);
+    nt_view_gather(&all, order, 0, n, X, y);
+    for (size_t i = 0; i < d * (size_t)widest; i++) W[i] = (float)(nt_rng_uniform(&rng) - 0.5);
+    for (size_t i = 0; i < (size_t)batch * widest; i++) dy[i] = (float)(nt_rng_uniform(&rng) - 0.5);
+
+    printf("%s: %zu images, batch %d, blocks of %d rows, minimum over %d epochs\n",
+           train.source, n, batch, NT_SPARSE_ROWS, runs);
+    printf("units  non-zero  listed  non-zero/listed  build ms  forward ms  dW ms"
+           "  build ns/img  forward ns/img  dW ns/img  forward %%peak  dW %%peak\n");
+    const size_t batches = n / (size_t)batch;
+    for (int u = 0; u < nu; u++) {
+        const int U = units[u];
+        part_times best = {1e30, 1e30, 1e30};
+        double listed = 0, nnz = 0;
+        for (int r = 0; r < runs; r++) {
+            part_times t = {0, 0, 0};
+            listed = nnz = 0;
+            for (size_t b = 0; b < batches; b++) {
+                memcpy(xb, X + b * (size_t)batch * d, (size_t)batch * d * sizeof *xb);
+                double t0 = nt_now();
+                bool sparse = nt_sparse_build(&sp, xb, batch, 1.0);
+                double t1 = nt_now();
+                if (!sparse) continue;  // only a build without AVX-512
+                nt_sparse_forward(out, &sp, W, U);
+                double t2 = nt_now();
+                nt_sparse_backward(dW, &sp, dy, U);
+                double t3 = nt_now();
+                t.build += t1 - t0;
+                t.forward += t2 - t1;
+                t.dw += t3 - t2;
+                for (int k = 0; k < sp.n_blocks; k++) listed += (double)sp.count[k] * NT_SPARSE_ROWS;
+                nnz += (double)sp.nnz;
+            }
+            if (t.build < best.build) best.build = t.build;
+            if (t.forward < best.forward) best.forward = t.forward;
+            if (t.dw < best.dw) best.dw = t.dw;
+        }
+        const double flops = listed * U * 2;
+        printf("%5d  %8.1f  %6.1f  %15.3f  %8.2f  %10.2f  %5.2f  %12.0f  %14.0f  %9.0f  %13.0f  %8.0f\n",
+               U, nnz / (double)n, listed / (double)n, nnz / listed, best.build * 1e3,
+               best.forward * 1e3, best.dw * 1e3, best.build * 1e9 / (double)n,
+               best.forward * 1e9 / (double)n, best.dw * 1e9 / (double)n,
+               100.0 * flops / best.forward / (2 * peak), 100.0 * flops / best.dw / (2 * peak));
+    }
+    nt_sparse_free(&sp);
+    nt_free(X);
+    nt_free(xb);
+    nt_free(y);
+    nt_free(W);
+    nt_free(dW);
+    nt_free(out);
+    nt_free(dy);
+    free(order);
+    free(scratch);
+    nt_dataset_free(&train);
+    return 0;
+}
