@@ -61,6 +61,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_args.h"
 #include "nntune/dataset.h"
 #include "nntune/net.h"
 #include "nntune/shards.h"
@@ -93,21 +94,6 @@ static double median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* "32,64,128" -> {32, 64, 128}; returns the count, 0 on a bad list. */
-static int parse_list(const char *s, int *out)
-{
-    int n = 0;
-    while (*s && n < MAX_LIST) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || v < 1 || v > 65536) return 0;
-        out[n++] = (int)v;
-        s = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',') return 0;
-    }
-    return n;
 }
 
 /* ---- machine and library description ---------------------------------- */
@@ -459,9 +445,9 @@ int main(int argc, char **argv)
             print_info();
             return 0;
         } else if (strcmp(a, "--batches") == 0 && v) {
-            nb = parse_list(v, batches), i++;
+            nb = parse_list(v, batches, MAX_LIST), i++;
         } else if (strcmp(a, "--threads") == 0 && v) {
-            nth = parse_list(v, threads), i++;
+            nth = parse_list(v, threads, MAX_LIST), i++;
         } else if (strcmp(a, "--runs") == 0 && v) {
             runs = atoi(v), i++;
         } else if (strcmp(a, "--profile-epochs") == 0 && v) {

@@ -40,26 +40,13 @@
 #include <immintrin.h>
 #endif
 
+#include "bench_args.h"
 #include "nntune/dataset.h"
 #include "nntune/rng.h"
 #include "nntune/sparse.h"
 #include "nntune/split.h"
 
 #define MAX_LIST 8
-
-static int parse_list(const char *s, int *out)
-{
-    int n = 0;
-    while (*s && n < MAX_LIST) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || v < 1 || v > 4096) return 0;
-        out[n++] = (int)v;
-        s = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',') return 0;
-    }
-    return *s ? 0 : n;
-}
 
 /* Multiply-adds a second on 16-lane FMAs, one thread: 16 independent
  * accumulators, so latency never limits it. */
@@ -102,7 +89,7 @@ int main(int argc, char **argv)
     const char *data = "mnist";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--units") == 0 && v) nu = parse_list(v, units), i++;
+        if (strcmp(a, "--units") == 0 && v) nu = parse_list(v, units, MAX_LIST), i++;
         else if (strcmp(a, "--batch") == 0 && v) batch = atoi(v), i++;
         else if (strcmp(a, "--runs") == 0 && v) runs = atoi(v), i++;
         else if (strcmp(a, "--images") == 0 && v) images = atol(v), i++;
