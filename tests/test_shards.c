@@ -26,21 +26,40 @@ static nt_arch arch2(int n_in, int h1, int h2, int n_out, float dropout)
     return a;
 }
 
+/* nt_shard_rows as [row0, row0 + rows), the form nt_shard_inputs gives. */
+static void row_cut(int B, int n, int k, int *lo, int *hi)
+{
+    int rows;
+    nt_shard_rows(B, n, k, lo, &rows);
+    *hi = *lo + rows;
+}
+
+/* The n parts [lo[k], hi[k]) that cut (row_cut, nt_shard_inputs) makes of
+ * [0, total), checked to be consecutive and to cover it exactly. */
+static void cuts_cover(void (*cut)(int, int, int, int *, int *), const char *what, int total,
+                       int n, int *lo, int *hi)
+{
+    int next = 0;
+    for (int k = 0; k < n; k++) {
+        cut(total, n, k, &lo[k], &hi[k]);
+        cr_assert_eq(lo[k], next, "%s %d n %d part %d starts at %d, want %d", what, total, n,
+                     k, lo[k], next);
+        cr_assert(hi[k] >= lo[k], "%s %d n %d part %d ends at %d, before it starts", what,
+                  total, n, k, hi[k]);
+        next = hi[k];
+    }
+    cr_assert_eq(next, total, "%s %d n %d: parts cover %d", what, total, n, next);
+}
+
 Test(shards, blocks_cover_the_batch_in_order_and_block_0_is_never_empty)
 {
+    int lo[NT_MAX_SHARDS], hi[NT_MAX_SHARDS];
     for (int B = 1; B <= 40; B++) {
         for (int n = 1; n <= 7; n++) {
-            int next = 0;
-            for (int k = 0; k < n; k++) {
-                int row0, rows;
-                nt_shard_rows(B, n, k, &row0, &rows);
-                cr_assert_eq(row0, next, "B %d n %d block %d starts at %d, want %d", B, n, k,
-                             row0, next);
-                cr_assert(rows == B / n || rows == B / n + 1, "B %d n %d block %d has %d rows",
-                          B, n, k, rows);
-                next += rows;
-            }
-            cr_assert_eq(next, B, "B %d n %d: blocks cover %d rows", B, n, next);
+            cuts_cover(row_cut, "B", B, n, lo, hi);
+            for (int k = 0; k < n; k++)
+                cr_assert(hi[k] - lo[k] == B / n || hi[k] - lo[k] == B / n + 1,
+                          "B %d n %d block %d has %d rows", B, n, k, hi[k] - lo[k]);
             int row0, rows;
             nt_shard_rows(B, n < B ? n : B, 0, &row0, &rows);
             cr_assert(rows >= 1, "B %d n %d: block 0 is empty", B, n);
@@ -50,19 +69,13 @@ Test(shards, blocks_cover_the_batch_in_order_and_block_0_is_never_empty)
 
 Test(shards, input_cuts_cover_the_layer_in_order_at_multiples_of_16)
 {
+    int lo[NT_MAX_SHARDS], hi[NT_MAX_SHARDS];
     for (int in = 1; in <= 300; in += 7) {
         for (int n = 1; n <= 7; n++) {
-            int next = 0;
-            for (int k = 0; k < n; k++) {
-                int i0, i1;
-                nt_shard_inputs(in, n, k, &i0, &i1);
-                cr_assert_eq(i0, next, "in %d n %d shard %d starts at %d, want %d", in, n, k,
-                             i0, next);
-                cr_assert(i1 >= i0 && (i1 % 16 == 0 || i1 == in),
-                          "in %d n %d shard %d ends at %d", in, n, k, i1);
-                next = i1;
-            }
-            cr_assert_eq(next, in, "in %d n %d: cuts cover %d inputs", in, n, next);
+            cuts_cover(nt_shard_inputs, "in", in, n, lo, hi);
+            for (int k = 0; k < n; k++)
+                cr_assert(hi[k] % 16 == 0 || hi[k] == in, "in %d n %d shard %d ends at %d",
+                          in, n, k, hi[k]);
         }
     }
 }
