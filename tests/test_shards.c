@@ -117,62 +117,68 @@ static void log_update(void *user, size_t lo, size_t hi)
     }
 }
 
-/* One step of a D-40-24-5 net (hidden false: D-5) on B rows, whole and in
+/* Two steps of a D-40-24-5 net (hidden false: D-5) on B rows, whole and in
  * n shards, from the same weights and rng state: loss, hits and gradient
  * must agree, and the update hook must see every parameter once. sparse:
- * 85% of x is zero, so the first layer runs on its non-zero inputs. */
+ * 85% of x is zero, so the first layer runs on its non-zero inputs (the
+ * second step's cuts come from the first step's lists). */
 static void check_step_matches_whole(int B, int n, float dropout, bool sparse, bool hidden)
 {
     enum { D = 50, C = 5, BMAX = 64 };
     nt_arch a = arch2(D, 40, 24, C, dropout);
     if (!hidden) a.n_hidden = 0;
     nt_net whole = make_net(a, BMAX, 3), cut = make_net(a, BMAX, 3);
-    float x[BMAX * D];
-    int32_t y[BMAX];
-    fill_data(x, y, B, D, C, 4);
-    if (sparse) {
-        nt_rng z;
-        nt_rng_seed(&z, 6);
-        for (int i = 0; i < B * D; i++)
-            if (nt_rng_uniform(&z) < 0.85) x[i] = 0.0f;
-    }
-
+    nt_shards s;
+    cr_assert_eq(nt_shards_init(&s, &cut, n), NT_OK, "%s", nt_last_error());
     nt_rng r1, r2;
     nt_rng_seed(&r1, 5);
     r2 = r1;
-    const float *p = nt_net_forward(&whole, x, B, true, &r1);
-    cr_assert_eq(whole.input_sparse, sparse && nt_sparse_available(),
-                 "the whole batch's first layer sparse: %d", whole.input_sparse);
-    size_t hits_whole = 0;
-    for (int i = 0; i < B; i++) hits_whole += nt_argmax(p + (size_t)i * C, C) == y[i];
-    float loss_whole = nt_net_backward(&whole, y, B, 0.0f);
+    for (int step = 0; step < 2; step++) {
+        float x[BMAX * D];
+        int32_t y[BMAX];
+        fill_data(x, y, B, D, C, 4 + step);
+        if (sparse) {
+            nt_rng z;
+            nt_rng_seed(&z, 6 + step);
+            // denser on the right: the cuts must move
+            for (int i = 0; i < B * D; i++)
+                if (nt_rng_uniform(&z) < (i % D < D / 2 ? 0.95 : 0.75)) x[i] = 0.0f;
+        }
 
-    nt_shards s;
-    cr_assert_eq(nt_shards_init(&s, &cut, n), NT_OK, "%s", nt_last_error());
-    update_log log = {calloc(cut.n_params, sizeof(int))};
-    nt_shard_hooks hooks = {NULL, log_update, &log};
-    size_t hits = 0;
-    float loss = nt_shards_step(&s, x, y, B, &r2, &hits, &hooks);
-    cr_assert_eq(cut.input_sparse, whole.input_sparse, "B %d n %d: sparse %d, whole %d", B, n,
-                 cut.input_sparse, whole.input_sparse);
-    cr_assert(nt_rng_u64(&r1) == nt_rng_u64(&r2),
-              "B %d n %d: the step took a different number of draws from the rng", B, n);
-    cr_assert_eq(hits, hits_whole, "B %d n %d: %zu rows right, whole batch %zu", B, n, hits,
-                 hits_whole);
-    cr_assert(fabsf(loss - loss_whole) <= 1e-6f * fabsf(loss_whole),
-              "B %d n %d: loss %.9g, whole batch %.9g", B, n, (double)loss, (double)loss_whole);
-    double gmax = 0;
-    for (size_t i = 0; i < whole.n_params; i++)
-        if (fabs(whole.grads[i]) > gmax) gmax = fabs(whole.grads[i]);
-    cr_assert(gmax > 0, "the whole batch's gradient is zero");
-    for (size_t i = 0; i < whole.n_params; i++) {
-        cr_assert(fabs(cut.grads[i] - whole.grads[i]) <= 1e-5 * gmax,
-                  "B %d n %d dropout %g sparse %d: grad[%zu] = %.9g, whole batch %.9g", B, n,
-                  (double)dropout, sparse, i, (double)cut.grads[i], (double)whole.grads[i]);
-        cr_assert_eq(log.hits[i], 1, "B %d n %d: parameter %zu updated %d times", B, n, i,
-                     log.hits[i]);
+        const float *p = nt_net_forward(&whole, x, B, true, &r1);
+        cr_assert_eq(whole.input_sparse, sparse && nt_sparse_available(),
+                     "the whole batch's first layer sparse: %d", whole.input_sparse);
+        size_t hits_whole = 0;
+        for (int i = 0; i < B; i++) hits_whole += nt_argmax(p + (size_t)i * C, C) == y[i];
+        float loss_whole = nt_net_backward(&whole, y, B, 0.0f);
+
+        update_log log = {calloc(cut.n_params, sizeof(int))};
+        nt_shard_hooks hooks = {NULL, log_update, &log};
+        size_t hits = 0;
+        float loss = nt_shards_step(&s, x, y, B, &r2, &hits, &hooks);
+        cr_assert_eq(s.ran_sparse, whole.input_sparse, "B %d n %d: sparse %d, whole %d", B, n,
+                     s.ran_sparse, whole.input_sparse);
+        cr_assert(nt_rng_u64(&r1) == nt_rng_u64(&r2),
+                  "B %d n %d: the step took a different number of draws from the rng", B, n);
+        cr_assert_eq(hits, hits_whole, "B %d n %d: %zu rows right, whole batch %zu", B, n, hits,
+                     hits_whole);
+        cr_assert(fabsf(loss - loss_whole) <= 1e-6f * fabsf(loss_whole),
+                  "B %d n %d: loss %.9g, whole batch %.9g", B, n, (double)loss,
+                  (double)loss_whole);
+        double gmax = 0;
+        for (size_t i = 0; i < whole.n_params; i++)
+            if (fabs(whole.grads[i]) > gmax) gmax = fabs(whole.grads[i]);
+        cr_assert(gmax > 0, "the whole batch's gradient is zero");
+        for (size_t i = 0; i < whole.n_params; i++) {
+            cr_assert(fabs(cut.grads[i] - whole.grads[i]) <= 1e-5 * gmax,
+                      "B %d n %d dropout %g sparse %d step %d: grad[%zu] = %.9g, whole batch "
+                      "%.9g", B, n, (double)dropout, sparse, step, i, (double)cut.grads[i],
+                      (double)whole.grads[i]);
+            cr_assert_eq(log.hits[i], 1, "B %d n %d: parameter %zu updated %d times", B, n, i,
+                         log.hits[i]);
+        }
+        free(log.hits);
     }
-    free(log.hits);
     nt_shards_free(&s);
     nt_net_free(&whole);
     nt_net_free(&cut);
@@ -189,6 +195,37 @@ Test(shards, a_split_step_gives_the_whole_batchs_loss_hits_and_gradient)
             check_step_matches_whole(batches[bi], counts[ni], 0.0f, false, false);
             check_step_matches_whole(batches[bi], counts[ni], 0.0f, true, false);
         }
+}
+
+Test(shards, the_first_layers_cuts_follow_the_last_batchs_listed_values)
+{
+    // inputs 0-31 always zero, 32-63 non-zero in every other row (25%): the
+    // listed values lie in groups 2 and 3 (16 columns each per block of 4
+    // rows), so two shards split them at 48; a dense batch (GEMMs) then
+    // gives equal counts of inputs again, 32
+    enum { D = 64, B = 8 };
+    nt_arch a = arch2(D, 8, 8, 3, 0.0f);
+    nt_net net = make_net(a, B, 7);
+    nt_shards s;
+    cr_assert_eq(nt_shards_init(&s, &net, 2), NT_OK, "%s", nt_last_error());
+    cr_assert_eq(s.cut[1], 32, "before any batch: cut at %d, want 32", s.cut[1]);
+    float x[B * D];
+    int32_t y[B] = {0, 1, 2, 0, 1, 2, 0, 1};
+    for (int i = 0; i < B * D; i++) x[i] = i % D >= 32 && (i / D + i % D) % 2 ? 0.5f : 0.0f;
+    nt_rng r;
+    nt_rng_seed(&r, 8);
+    size_t hits = 0;
+    nt_shards_step(&s, x, y, B, &r, &hits, NULL);
+    const bool sparse = nt_sparse_available();
+    cr_assert_eq(s.ran_sparse, sparse, "a 25%% non-zero batch ran sparse: %d", s.ran_sparse);
+    cr_assert_eq(s.cut[1], sparse ? 48 : 32, "after it: cut at %d, want %d", s.cut[1],
+                 sparse ? 48 : 32);
+    for (int i = 0; i < B * D; i++) x[i] = 0.5f;
+    nt_shards_step(&s, x, y, B, &r, &hits, NULL);
+    cr_assert(!s.ran_sparse, "a dense batch ran sparse");
+    cr_assert_eq(s.cut[1], 32, "after a dense batch: cut at %d, want 32", s.cut[1]);
+    nt_shards_free(&s);
+    nt_net_free(&net);
 }
 
 Test(shards, a_diverged_step_updates_nothing)

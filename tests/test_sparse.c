@@ -84,6 +84,51 @@ Test(sparse, forward_and_backward_match_the_gemms_on_odd_shapes_and_densities)
             }
 }
 
+Test(sparse, lists_built_in_slices_of_the_inputs_add_up_to_the_whole)
+{
+    skip_without_avx512();
+    // slices as threads get them: at multiples of 16, one empty, the last short
+    enum { B = 13, IN = 50, OUT = 20, SLICES = 4 };
+    const int cut[SLICES + 1] = {0, 16, 16, 48, IN};
+    nt_rng r;
+    nt_rng_seed(&r, 22);
+    float x[B * IN], W[IN * OUT], dy[B * OUT], y1[B * OUT], y2[B * OUT], part[B * OUT];
+    float g1[IN * OUT], g2[IN * OUT];
+    fill_sparse(x, B, IN, 0.2, &r);
+    fill_normal(W, IN * OUT, &r);
+    fill_normal(dy, B * OUT, &r);
+    nt_sparse whole, sp[SLICES];
+    cr_assert_eq(nt_sparse_init(&whole, B, IN), NT_OK);
+    cr_assert(nt_sparse_build(&whole, x, B, 1.0));
+    size_t nnz = 0;
+    for (int k = 0; k < SLICES; k++) {
+        cr_assert_eq(nt_sparse_init(&sp[k], B, IN), NT_OK);
+        nnz += nt_sparse_build_inputs(&sp[k], x, B, cut[k], cut[k + 1], 1.0);
+    }
+    cr_assert_eq(nnz, whole.nnz, "the slices saw %zu non-zero values, the whole %zu", nnz,
+                 whole.nnz);
+    for (int g = 0; g < (IN + 15) / 16; g++) {
+        int listed = 0;
+        for (int k = 0; k < SLICES; k++) listed += sp[k].listed[g];
+        cr_assert_eq(listed, whole.listed[g], "group %d: the slices list %d, the whole %d", g,
+                     listed, whole.listed[g]);
+    }
+    memset(y2, 0, sizeof y2);
+    for (int i = 0; i < IN * OUT; i++) g2[i] = NAN;
+    for (int k = 0; k < SLICES; k++) {
+        cr_assert(nt_sparse_finish(&sp[k], B, nnz, 1.0));
+        nt_sparse_forward_inputs(part, &sp[k], W, OUT, cut[k], cut[k + 1]);
+        for (int i = 0; i < B * OUT; i++) y2[i] += part[i];
+        nt_sparse_backward_inputs(g2, &sp[k], dy, OUT, cut[k], cut[k + 1]);
+    }
+    nt_dense_forward(y1, x, W, NULL, B, IN, OUT);
+    nt_dense_backward(NULL, g1, NULL, dy, x, W, B, IN, OUT, false);
+    double ef = max_abs_diff(y1, y2, B * OUT), eb = max_abs_diff(g1, g2, IN * OUT);
+    cr_assert(ef < 1e-5 && eb < 1e-5, "|y - gemm| = %.3g, |dW - gemm| = %.3g", ef, eb);
+    for (int k = 0; k < SLICES; k++) nt_sparse_free(&sp[k]);
+    nt_sparse_free(&whole);
+}
+
 Test(sparse, a_batch_denser_than_the_cut_off_is_refused_and_counted_up_to_there)
 {
     skip_without_avx512();

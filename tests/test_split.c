@@ -287,6 +287,28 @@ Test(split, gather_copies_the_right_rows_in_order)
     nt_dataset_free(&ds);
 }
 
+Test(split, gathering_a_slice_of_the_inputs_writes_those_columns_only)
+{
+    nt_dataset ds = make_data();
+    nt_view all = nt_view_all(&ds);
+    size_t order[3] = {7, 2, 30};
+    float whole[3 * D], X[3 * D];
+    int32_t y[3];
+    nt_view_gather(&all, order, 0, 3, whole, y);
+    for (size_t j0 = 0; j0 <= D; j0++)
+        for (size_t j1 = j0; j1 <= D; j1++) {
+            for (int i = 0; i < 3 * D; i++) X[i] = -1.0f;
+            nt_view_gather_inputs(&all, order, 0, 3, j0, j1, X);
+            for (int r = 0; r < 3; r++)
+                for (size_t f = 0; f < D; f++) {
+                    float want = f >= j0 && f < j1 ? whole[r * D + f] : -1.0f;
+                    cr_assert_eq(X[r * D + f], want, "slice [%zu, %zu): X[%d][%zu] = %g, want %g",
+                                 j0, j1, r, f, X[r * D + f], want);
+                }
+        }
+    nt_dataset_free(&ds);
+}
+
 Test(split, index_of_view_copies_absolute_rows)
 {
     nt_dataset ds = make_data();

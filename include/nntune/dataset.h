@@ -35,10 +35,14 @@ nt_status nt_dataset_adopt_pixels(size_t n, size_t d, int n_classes,
  * floats an IDX set held when it was stored as floats). */
 void nt_dataset_row(const nt_dataset *ds, size_t row, float *out);
 
-/* Ask the CPU to start loading row `row` into cache, so that a later
- * nt_dataset_row of it does not wait on memory (a gather in random order
- * otherwise spends most of its time there). Changes nothing. */
-void nt_dataset_prefetch_row(const nt_dataset *ds, size_t row);
+/* The same for features [j0, j1) only, into out[j0 .. j1); j1 <= d. */
+void nt_dataset_row_inputs(const nt_dataset *ds, size_t row, size_t j0, size_t j1, float *out);
+
+/* Ask the CPU to start loading features [j0, j1) of row `row` into cache,
+ * so that a later nt_dataset_row of them does not wait on memory (a gather
+ * in random order otherwise spends most of its time there). Changes
+ * nothing. */
+void nt_dataset_prefetch_row(const nt_dataset *ds, size_t row, size_t j0, size_t j1);
 
 /* Free X, pixels and y and zero the struct. Safe on a zeroed or freed data
  * set. */

@@ -12,9 +12,13 @@
  *             after a barrier, each updates its rows of W (hook).
  * Only activations and their gradients pass between the cores (B x units
  * floats a layer); the weights, which are far bigger, stay with their
- * shard. The first layer's inputs are cut where the batch's listed non-zero
- * values (sparse.h) split evenly, other layers' at equal counts; cuts fall
- * at multiples of 16.
+ * shard. So does the batch: each shard gathers its inputs' columns of x
+ * itself (hook) and lists their non-zero values (sparse.h) in its own
+ * nt_sparse, which only it reads. Other layers' inputs are cut at equal
+ * counts; the first layer's where the previous batch's listed values split
+ * evenly (the sparse products' time follows them, and a batch's must be cut
+ * before it is gathered), or at equal counts when that batch ran on GEMMs.
+ * Cuts fall at multiples of 16.
  *
  * Why not row blocks of the batch, the design before this one: each core
  * then computes a full gradient that has to be summed, and reads and writes
@@ -43,6 +47,12 @@ typedef struct {
     float *part[NT_MAX_SHARDS];  /* part[1..n-1]: (max_batch, widest layer)
                                     partial sums of shards 1..n-1 (shard 0
                                     writes into the layer's output) */
+    nt_sparse sparse[NT_MAX_SHARDS]; /* sparse[1..n-1]: shards 1..n-1's
+                                    inputs of the batch (shard 0 uses the
+                                    net's), when the build has the kernels */
+    int cut[NT_MAX_SHARDS + 1];  /* the next batch's first-layer input cuts */
+    bool ran_sparse;             /* whether the last step's first layer
+                                    took the non-zero inputs only */
 } nt_shards;
 
 /* Set up n shards over net. NT_ERR_ARG when n is out of range,
@@ -62,9 +72,11 @@ void nt_shard_inputs(int in, int n, int k, int *i0, int *i1);
 /* What a caller's threads do in a step besides the layers (nt_train's
  * batch gather and optimizer); either may be NULL. */
 typedef struct {
-    /* Before the forward pass, on some thread: put rows row0..row0+rows-1
-     * of the batch into the x and y the step reads. */
-    void (*gather)(void *user, int row0, int rows);
+    /* Before the forward pass, on the thread that runs shard k: put
+     * inputs i0..i1-1 (shard k's) of every row of the batch into the x the
+     * step reads, and the labels of rows row0..row0+rows-1 (shard k's
+     * block) into its y. */
+    void (*gather)(void *user, int i0, int i1, int row0, int rows);
     /* Once net->grads[lo..hi) holds the batch's gradient, when the batch's
      * loss is finite: e.g. the optimizer on that slice. Slices run on
      * different threads at once, and together cover every parameter once;

@@ -29,10 +29,14 @@ typedef struct {
     int stride;        /* entries reserved per block: in rounded up to 16 */
     int B;             /* rows of the batch it was built from; 0: not built */
     int n_blocks;      /* ceil(B / NT_SPARSE_ROWS) */
+    int i0, i1;        /* the inputs it lists, [i0, i1): all of them, or a
+                          thread's slice (below) */
     int *count;        /* (blocks) columns listed in each block */
     int32_t *col;      /* (blocks, stride) the block's columns, ascending */
     float *val;        /* (blocks, NT_SPARSE_ROWS, stride) row s's value at
                           the block's k-th column; 0 for rows past B */
+    int *listed;       /* (stride / 16) entries listed in each group of 16
+                          inputs, over all blocks; 0 outside [i0, i1) */
     size_t nnz;        /* non-zero values of the batch */
 } nt_sparse;
 
@@ -58,22 +62,22 @@ void nt_sparse_forward(float *y /*(B,out)*/, const nt_sparse *sp,
 void nt_sparse_backward(float *dW /*(in,out)*/, const nt_sparse *sp,
                         const float *dy /*(B,out)*/, int out);
 
-/* The same split between threads (shards.h). Blocks of a batch of B rows:
- * ceil(B / NT_SPARSE_ROWS). A thread builds blocks [blk0, blk1) of x (B, in)
- * and returns the non-zero values it saw, or SIZE_MAX once they alone are
- * more than max_density of x; once every block is built, one nt_sparse_finish with the
- * threads' total (SIZE_MAX if any saw too many) makes sp usable when at most
- * max_density of x is non-zero, as nt_sparse_build would. The products then
- * take a slice of the inputs, [i0, i1): y = x[:, i0:i1] W[i0:i1, :] (every
- * row and unit of y overwritten: a partial sum) and dW[i0:i1, :] =
- * x[:, i0:i1]^T dy (those rows only). nt_sparse_listed_below counts the
- * listed entries of columns below c over all blocks, which is what the
- * products' time follows, so threads can take equal shares of it. */
+/* The same split between threads (shards.h), by inputs: thread k builds
+ * its own sp over inputs [i0, i1) of every row of x (B, in) (i0 a multiple
+ * of 16) and returns the non-zero values it saw, or SIZE_MAX once they alone
+ * are more than max_density of x. Once every thread's is built, each sp
+ * gets one nt_sparse_finish with the threads' total (SIZE_MAX if any saw
+ * too many): it is usable when at most max_density of x is non-zero, as
+ * nt_sparse_build would decide. The products then take a slice of the
+ * inputs within the built ones: y = x[:, i0:i1] W[i0:i1, :] (every row and
+ * unit of y overwritten: a partial sum) and dW[i0:i1, :] = x[:, i0:i1]^T dy
+ * (those rows only). sp->listed counts what the products' time follows, so
+ * threads can take equal shares of it. Blocks of a batch of B rows:
+ * ceil(B / NT_SPARSE_ROWS). */
 int nt_sparse_blocks(int B);
-size_t nt_sparse_build_blocks(nt_sparse *sp, const float *x /*(B,in)*/, int B,
-                              int blk0, int blk1, double max_density);
+size_t nt_sparse_build_inputs(nt_sparse *sp, const float *x /*(B,in)*/, int B, int i0, int i1,
+                              double max_density);
 bool nt_sparse_finish(nt_sparse *sp, int B, size_t nnz, double max_density);
-size_t nt_sparse_listed_below(const nt_sparse *sp, int c);
 void nt_sparse_forward_inputs(float *y /*(B,out)*/, const nt_sparse *sp,
                               const float *W /*(in,out)*/, int out, int i0, int i1);
 void nt_sparse_backward_inputs(float *dW /*(in,out)*/, const nt_sparse *sp,

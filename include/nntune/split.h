@@ -45,6 +45,13 @@ static inline size_t nt_view_row(const nt_view *v, size_t k)
 void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
                     size_t count, float *X, int32_t *y);
 
+/* The same for features [j0, j1) of each row only (j1 <= d), into those
+ * columns of X (count, d); the rest of X is left as it was. A thread
+ * working on those features alone gathers them itself, so that they are in
+ * its core's cache and no other's (shards.h). */
+void nt_view_gather_inputs(const nt_view *v, const size_t *order, size_t start, size_t count,
+                           size_t j0, size_t j1, float *X);
+
 /* Reorder each batch of a shuffled order - positions [s, s + batch) for s =
  * 0, batch, 2 batch, ... below n - by label, keeping the shuffled order
  * within a label. A batch keeps its rows, so its summed gradient is the

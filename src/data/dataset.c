@@ -54,26 +54,30 @@ nt_status nt_dataset_adopt_pixels(size_t n, size_t d, int n_classes,
 
 void nt_dataset_row(const nt_dataset *ds, size_t row, float *out)
 {
+    nt_dataset_row_inputs(ds, row, 0, ds->d, out);
+}
+
+void nt_dataset_row_inputs(const nt_dataset *ds, size_t row, size_t j0, size_t j1, float *out)
+{
     size_t d = ds->d;
-    assert(row < ds->n);
+    assert(row < ds->n && j0 <= j1 && j1 <= d);
     if (ds->X) {
-        memcpy(out, ds->X + row * d, d * sizeof(float));
+        memcpy(out + j0, ds->X + row * d + j0, (j1 - j0) * sizeof(float));
         return;
     }
     const uint8_t *p = ds->pixels + row * d;
     // a division, not a multiplication by 1/255: 126 of the 256 bytes
     // would give another float, and every score with them
     #pragma omp simd
-    for (size_t j = 0; j < d; j++) out[j] = (float)p[j] / 255.0f;
+    for (size_t j = j0; j < j1; j++) out[j] = (float)p[j] / 255.0f;
 }
 
-void nt_dataset_prefetch_row(const nt_dataset *ds, size_t row)
+void nt_dataset_prefetch_row(const nt_dataset *ds, size_t row, size_t j0, size_t j1)
 {
-    assert(row < ds->n);
-    const char *p = ds->X ? (const char *)(ds->X + row * ds->d)
-                          : (const char *)(ds->pixels + row * ds->d);
-    const size_t bytes = ds->d * (ds->X ? sizeof(float) : 1);
-    for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
+    assert(row < ds->n && j0 <= j1 && j1 <= ds->d);
+    const size_t size = ds->X ? sizeof(float) : 1;
+    const char *p = (ds->X ? (const char *)ds->X : (const char *)ds->pixels) + row * ds->d * size;
+    for (size_t b = j0 * size; b < j1 * size; b += 64) __builtin_prefetch(p + b);
 }
 
 void nt_dataset_free(nt_dataset *ds)

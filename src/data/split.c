@@ -85,8 +85,10 @@ void nt_order_group_by_label(const nt_view *v, size_t *order, size_t n, size_t b
     }
 }
 
-void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
-                    size_t count, float *X, int32_t *y)
+// Rows order[start .. start+count) of the view: features [j0, j1) into X
+// (count, d) when X, labels into y when y
+static void gather(const nt_view *v, const size_t *order, size_t start, size_t count,
+                   size_t j0, size_t j1, float *X, int32_t *y)
 {
     const nt_dataset *ds = v->ds;
     size_t d = ds->d;
@@ -95,15 +97,29 @@ void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
     enum { PREFETCH_AHEAD = 4 };
     if (X)
         for (size_t r = 0; r < count && r < PREFETCH_AHEAD; r++)
-            nt_dataset_prefetch_row(ds, gathered_row(v, order, start + r));
+            nt_dataset_prefetch_row(ds, gathered_row(v, order, start + r), j0, j1);
     for (size_t r = 0; r < count; r++) {
         if (X && r + PREFETCH_AHEAD < count)
-            nt_dataset_prefetch_row(ds, gathered_row(v, order, start + r + PREFETCH_AHEAD));
+            nt_dataset_prefetch_row(ds, gathered_row(v, order, start + r + PREFETCH_AHEAD), j0,
+                                    j1);
         size_t row = gathered_row(v, order, start + r);
         // X is (count, d): row r of the batch is row `row` of the data set
-        if (X) nt_dataset_row(ds, row, X + r * d);
+        if (X) nt_dataset_row_inputs(ds, row, j0, j1, X + r * d);
         if (y) y[r] = ds->y[row];
     }
+}
+
+void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
+                    size_t count, float *X, int32_t *y)
+{
+    gather(v, order, start, count, 0, v->ds->d, X, y);
+}
+
+void nt_view_gather_inputs(const nt_view *v, const size_t *order, size_t start, size_t count,
+                           size_t j0, size_t j1, float *X)
+{
+    assert(j0 <= j1 && j1 <= v->ds->d && X);
+    gather(v, order, start, count, j0, j1, X, NULL);
 }
 
 /* The view's positions grouped by class: class c holds

@@ -12,7 +12,16 @@
 #include "nntune/loss.h"
 #include "nntune/metrics.h"
 
-enum { CUT_STEP = 16 };  // inputs are cut at multiples of 16
+enum { CUT_STEP = 16 };  // inputs are cut at multiples of 16, sparse.h's groups
+
+static void equal_cuts(int in, int n, int *cut)
+{
+    for (int k = 0; k < n; k++) {
+        int i1;
+        nt_shard_inputs(in, n, k, &cut[k], &i1);
+    }
+    cut[n] = in;
+}
 
 nt_status nt_shards_init(nt_shards *s, nt_net *net, int n)
 {
@@ -35,14 +44,25 @@ nt_status nt_shards_init(nt_shards *s, nt_net *net, int n)
             nt_shards_free(s);
             return NT_ERR_NOMEM;
         }
+        if (nt_sparse_available()) {
+            nt_status rc = nt_sparse_init(&s->sparse[k], net->max_batch, net->arch.n_in);
+            if (rc != NT_OK) {
+                nt_shards_free(s);
+                return rc;
+            }
+        }
     }
+    equal_cuts(net->arch.n_in, s->n, s->cut);
     return NT_OK;
 }
 
 void nt_shards_free(nt_shards *s)
 {
     if (!s) return;
-    for (int k = 0; k < NT_MAX_SHARDS; k++) nt_free(s->part[k]);
+    for (int k = 0; k < NT_MAX_SHARDS; k++) {
+        nt_free(s->part[k]);
+        nt_sparse_free(&s->sparse[k]);
+    }
     memset(s, 0, sizeof *s);
 }
 
@@ -73,7 +93,8 @@ typedef struct {
     const uint64_t *seeds;          /* dropout seeds, NULL: no dropout */
     const nt_shard_hooks *hooks;
     int cut0[NT_MAX_SHARDS + 1];    /* the first layer's input cuts */
-    size_t nnz[NT_MAX_SHARDS];      /* non-zero inputs in each shard's blocks */
+    bool sparse;                    /* whether the first layer runs sparse */
+    size_t nnz[NT_MAX_SHARDS];      /* non-zero inputs in each shard's columns */
     double loss[NT_MAX_SHARDS];     /* summed cross-entropy of each row block */
     size_t correct[NT_MAX_SHARDS];
 } step_state;
@@ -88,29 +109,31 @@ static void inputs_of(const step_state *st, int l, int k, int *i0, int *i1)
     }
 }
 
-// The first layer's cuts: equal counts of inputs, or, when the batch runs
-// sparse, equal shares of its listed values (the products' work)
-static void cut_first_layer(step_state *st)
+// Shard k's inputs of the batch, listed
+static nt_sparse *shard_sparse(const step_state *st, int k)
 {
-    const nt_net *net = st->net;
-    const int in = net->arch.n_in, n = st->n;
-    for (int k = 0; k < n; k++) {
-        int i1;
-        nt_shard_inputs(in, n, k, &st->cut0[k], &i1);
-    }
-    st->cut0[n] = in;
-    if (!net->input_sparse) return;
-    const size_t total = nt_sparse_listed_below(&net->sparse, in);
-    for (int k = 1; k < n; k++) {
-        // the first multiple of CUT_STEP with a k/n share below it
-        const size_t want = total * (size_t)k / (size_t)n;
-        int lo = st->cut0[k - 1] / CUT_STEP, hi = (in + CUT_STEP - 1) / CUT_STEP;
-        while (lo < hi) {
-            int mid = (lo + hi) / 2, c = mid * CUT_STEP < in ? mid * CUT_STEP : in;
-            if (nt_sparse_listed_below(&net->sparse, c) < want) lo = mid + 1;
-            else hi = mid;
-        }
-        st->cut0[k] = lo * CUT_STEP < in ? lo * CUT_STEP : in;
+    return k == 0 ? &st->net->sparse : &st->s->sparse[k];
+}
+
+// The next batch's first-layer cuts: the first multiples of CUT_STEP with
+// equal shares of this batch's listed values below them, or equal counts of
+// inputs when this batch ran on GEMMs
+static void next_cuts(step_state *st)
+{
+    const int in = st->net->arch.n_in, n = st->n;
+    int *cut = st->s->cut;
+    equal_cuts(in, n, cut);
+    if (!st->sparse) return;
+    const int groups = (in + CUT_STEP - 1) / CUT_STEP;
+    size_t total = 0;
+    for (int g = 0; g < groups; g++)
+        for (int k = 0; k < n; k++) total += (size_t)shard_sparse(st, k)->listed[g];
+    size_t below = 0;  // listed in the groups before g
+    int k = 1;
+    for (int g = 0; g <= groups && k < n; g++) {
+        for (; k < n && below >= total * (size_t)k / (size_t)n; k++)
+            cut[k] = g * CUT_STEP < in ? g * CUT_STEP : in;
+        for (int j = 0; g < groups && j < n; j++) below += (size_t)shard_sparse(st, j)->listed[g];
     }
 }
 
@@ -128,8 +151,8 @@ static void forward_part(step_state *st, int l, int k)
     const float *W = net->params + ly->w;
     int i0, i1;
     inputs_of(st, l, k, &i0, &i1);
-    if (l == 0 && net->input_sparse)
-        nt_sparse_forward_inputs(dst, &net->sparse, W, ly->out, i0, i1);
+    if (l == 0 && st->sparse)
+        nt_sparse_forward_inputs(dst, shard_sparse(st, k), W, ly->out, i0, i1);
     else
         nt_dense_forward_inputs(dst, l == 0 ? st->x : net->act[l], W, st->B, ly->in, ly->out,
                                 i0, i1);
@@ -177,8 +200,8 @@ static void grad_part(step_state *st, int l, int k, const float *d)
     float *dW = net->grads + ly->w;
     int i0, i1, u0, u1;
     inputs_of(st, l, k, &i0, &i1);
-    if (l == 0 && net->input_sparse)
-        nt_sparse_backward_inputs(dW, &net->sparse, d, ly->out, i0, i1);
+    if (l == 0 && st->sparse)
+        nt_sparse_backward_inputs(dW, shard_sparse(st, k), d, ly->out, i0, i1);
     else
         nt_dense_grad_inputs(dW, d, l == 0 ? st->x : net->act[l], st->B, ly->in, ly->out, i0,
                              i1);
@@ -226,34 +249,33 @@ static void step_thread(step_state *st, int t, int T)
     const int n = st->n, B = st->B, L = net->n_layers;
     const nt_shard_hooks *h = st->hooks;
 
+    // each shard gathers and lists its own inputs: the batch stays in the
+    // cache of the core that reads it
     if (h && h->gather) {
         EACH_SHARD(k) {
             int r0, rows;
             nt_shard_rows(B, n, k, &r0, &rows);
-            if (rows > 0) h->gather(h->user, r0, rows);
+            h->gather(h->user, st->cut0[k], st->cut0[k + 1], r0, rows);
         }
         #pragma omp barrier
     }
-    if (net->sparse_max_density > 0.0) {
-        const int blocks = nt_sparse_blocks(B);
+    const double max_density = net->sparse_max_density;
+    if (max_density > 0.0) {
         EACH_SHARD(k) {
-            st->nnz[k] = nt_sparse_build_blocks(&net->sparse, st->x, B, blocks * k / n,
-                                                blocks * (k + 1) / n, net->sparse_max_density);
+            st->nnz[k] = nt_sparse_build_inputs(shard_sparse(st, k), st->x, B, st->cut0[k],
+                                                st->cut0[k + 1], max_density);
         }
         #pragma omp barrier
     }
     #pragma omp single
     {
-        if (net->sparse_max_density > 0.0) {
-            size_t total = 0;
-            for (int k = 0; k < n && total != SIZE_MAX; k++)
-                total = st->nnz[k] == SIZE_MAX ? SIZE_MAX : total + st->nnz[k];
-            net->input_sparse = nt_sparse_finish(&net->sparse, B, total,
-                                                 net->sparse_max_density);
-        } else {
-            net->input_sparse = false;
-        }
-        cut_first_layer(st);
+        size_t total = 0;
+        for (int k = 0; k < n && max_density > 0.0 && total != SIZE_MAX; k++)
+            total = st->nnz[k] == SIZE_MAX ? SIZE_MAX : total + st->nnz[k];
+        st->sparse = max_density > 0.0;
+        for (int k = 0; k < n && st->sparse; k++)
+            st->sparse = nt_sparse_finish(shard_sparse(st, k), B, total, max_density);
+        next_cuts(st);
     }  // (a single ends with a barrier)
 
     float *d = net->delta[0], *dx = net->delta[1];
@@ -300,10 +322,13 @@ float nt_shards_step(nt_shards *s, const float *x, const int32_t *y, int B,
     const bool drop = nt_net_dropout_seeds(net, true, rng, seeds);
     step_state st = {.s = s, .net = net, .n = s->n, .B = B, .x = x, .y = y,
                      .seeds = drop ? seeds : NULL, .hooks = hooks};
+    memcpy(st.cut0, s->cut, sizeof st.cut0);
     #pragma omp parallel num_threads(s->n) if (s->n > 1)
     step_thread(&st, omp_get_thread_num(), omp_get_num_threads());
     net->input = x;
     net->last_batch = B;
+    net->input_sparse = false;  // the net's own lists hold shard 0's inputs only
+    s->ran_sparse = st.sparse;
     double total = 0;
     for (int k = 0; k < s->n; k++) {
         total += st.loss[k];

@@ -35,7 +35,8 @@ nt_status nt_sparse_init(nt_sparse *sp, int max_batch, int in)
     sp->count = nt_alloc(blocks * sizeof *sp->count);
     sp->col = nt_alloc(entries * sizeof *sp->col);
     sp->val = nt_alloc(entries * R * sizeof *sp->val);
-    if (!sp->count || !sp->col || !sp->val) {
+    sp->listed = nt_alloc((size_t)(sp->stride / LANES) * sizeof *sp->listed);
+    if (!sp->count || !sp->col || !sp->val || !sp->listed) {
         nt_errorf("sparse: out of memory for %zu blocks of %d columns", blocks, in);
         nt_sparse_free(sp);
         return NT_ERR_NOMEM;
@@ -49,6 +50,7 @@ void nt_sparse_free(nt_sparse *sp)
     nt_free(sp->count);
     nt_free(sp->col);
     nt_free(sp->val);
+    nt_free(sp->listed);
     memset(sp, 0, sizeof *sp);
 }
 
@@ -88,38 +90,31 @@ static block block_of(const nt_sparse *sp, int blk, int i0, int i1)
 {
     const int32_t *col = sp->col + (size_t)blk * sp->stride;
     const int n = sp->count[blk];
-    const int k0 = i0 > 0 ? lower_bound(col, n, i0) : 0;
-    const int k1 = i1 < sp->in ? lower_bound(col, n, i1) : n;
+    const int k0 = i0 > sp->i0 ? lower_bound(col, n, i0) : 0;
+    const int k1 = i1 < sp->i1 ? lower_bound(col, n, i1) : n;
     block b = {block_rows(sp->B, blk), k1 - k0, col + k0, {0}};
     #pragma GCC unroll 4
     for (int s = 0; s < R; s++) b.val[s] = block_val(sp, blk, s) + k0;
     return b;
 }
 
-size_t nt_sparse_listed_below(const nt_sparse *sp, int c)
-{
-    assert(sp && sp->B >= 1);
-    size_t listed = 0;
-    for (int blk = 0; blk < sp->n_blocks; blk++)
-        listed += (size_t)lower_bound(sp->col + (size_t)blk * sp->stride, sp->count[blk], c);
-    return listed;
-}
-
-// List block blk's columns: rows rows (<= R) of x starting at x0. Returns
-// the non-zero values seen.
-static size_t build_block(nt_sparse *sp, int blk, const float *x0, int rows)
+// List block blk's columns in [i0, i1) (i0 a multiple of 16): rows rows
+// (<= R) of x starting at x0. Returns the non-zero values seen.
+static size_t build_block(nt_sparse *sp, int blk, const float *x0, int rows, int i0, int i1)
 {
     const int in = sp->in;
     int32_t *col = sp->col + (size_t)blk * sp->stride;
     float *val[R];
     #pragma GCC unroll 4
     for (int s = 0; s < R; s++) val[s] = (float *)block_val(sp, blk, s);
-    __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512i index = _mm512_add_epi32(_mm512_set1_epi32(i0),
+                                     _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                                       12, 13, 14, 15));
     const __m512i step = _mm512_set1_epi32(LANES);
     size_t nnz = 0;
     int n = 0;
-    for (int i = 0; i < in; i += LANES) {
-        const __mmask16 m = tail_mask(in - i);
+    for (int i = i0; i < i1; i += LANES) {
+        const __mmask16 m = tail_mask(i1 - i);
         __m512 v[R];
         __mmask16 any = 0;
         #pragma GCC unroll 4
@@ -137,21 +132,26 @@ static size_t build_block(nt_sparse *sp, int blk, const float *x0, int rows)
             _mm512_storeu_ps(val[s] + n, _mm512_maskz_compress_ps(any, v[s]));
         _mm512_storeu_si512(col + n, _mm512_maskz_compress_epi32(any, index));
         n += __builtin_popcount(any);
+        sp->listed[i / LANES] += __builtin_popcount(any);
         index = _mm512_add_epi32(index, step);
     }
     sp->count[blk] = n;
     return nnz;
 }
 
-size_t nt_sparse_build_blocks(nt_sparse *sp, const float *x, int B, int blk0, int blk1,
+size_t nt_sparse_build_inputs(nt_sparse *sp, const float *x, int B, int i0, int i1,
                               double max_density)
 {
     assert(sp && sp->col && x && B >= 1 && B <= sp->max_batch);
-    assert(0 <= blk0 && blk0 <= blk1 && blk1 <= nt_sparse_blocks(B));
+    assert(0 <= i0 && i0 <= i1 && i1 <= sp->in && (i0 % LANES == 0 || i0 == i1));
     const size_t most = (size_t)(max_density * (double)B * sp->in);
+    sp->i0 = i0;
+    sp->i1 = i1;
+    memset(sp->listed, 0, (size_t)(sp->stride / LANES) * sizeof *sp->listed);
     size_t nnz = 0;
-    for (int blk = blk0; blk < blk1; blk++) {
-        nnz += build_block(sp, blk, x + (size_t)blk * R * sp->in, block_rows(B, blk));
+    const int blocks = nt_sparse_blocks(B);
+    for (int blk = 0; blk < blocks; blk++) {
+        nnz += build_block(sp, blk, x + (size_t)blk * R * sp->in, block_rows(B, blk), i0, i1);
         if (nnz > most) return SIZE_MAX;
     }
     return nnz;
@@ -297,10 +297,10 @@ void nt_sparse_backward_inputs(float *dW, const nt_sparse *sp, const float *dy, 
 
 #else  // no AVX-512: no sparse path; the network uses its GEMMs
 
-size_t nt_sparse_build_blocks(nt_sparse *sp, const float *x, int B, int blk0, int blk1,
+size_t nt_sparse_build_inputs(nt_sparse *sp, const float *x, int B, int i0, int i1,
                               double max_density)
 {
-    assert(sp && x && B >= 1 && blk0 <= blk1);
+    assert(sp && x && B >= 1 && i0 <= i1);
     (void)max_density;
     return SIZE_MAX;
 }
@@ -312,12 +312,6 @@ bool nt_sparse_finish(nt_sparse *sp, int B, size_t nnz, double max_density)
     (void)max_density;
     sp->B = 0;
     return false;
-}
-
-size_t nt_sparse_listed_below(const nt_sparse *sp, int c)
-{
-    assert(!"nt_sparse_listed_below without AVX-512");
-    return 0;
 }
 
 void nt_sparse_forward_inputs(float *y, const nt_sparse *sp, const float *W, int out,
@@ -338,7 +332,7 @@ int nt_sparse_blocks(int B) { return (B + R - 1) / R; }
 
 bool nt_sparse_build(nt_sparse *sp, const float *x, int B, double max_density)
 {
-    size_t nnz = nt_sparse_build_blocks(sp, x, B, 0, nt_sparse_blocks(B), max_density);
+    size_t nnz = nt_sparse_build_inputs(sp, x, B, 0, sp->in, max_density);
     return nt_sparse_finish(sp, B, nnz, max_density);
 }
 

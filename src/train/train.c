@@ -154,22 +154,24 @@ static nt_status buffers_init(train_buffers *b, nt_net *net,
     return rc;
 }
 
-/* A sharded step's own work (nt_shard_hooks): the shards gather the batch's
- * rows, a block each, and put their slices of the gradient through the
- * optimizer. */
+/* A sharded step's own work (nt_shard_hooks): each shard gathers its
+ * inputs' columns of the batch and its block of the labels, and puts its
+ * slices of the gradient through the optimizer. */
 typedef struct {
     train_buffers *b;
     const nt_view *train;
     size_t start;   /* the batch's first position in b->order */
+    int B;          /* its rows */
     float lr;
 } step_hooks;
 
-static void gather_block(void *user, int row0, int rows)
+static void gather_slice(void *user, int i0, int i1, int row0, int rows)
 {
     step_hooks *h = user;
-    size_t d = h->train->ds->d;
-    nt_view_gather(h->train, h->b->order, h->start + (size_t)row0, (size_t)rows,
-                   h->b->xb + (size_t)row0 * d, h->b->yb + row0);
+    nt_view_gather_inputs(h->train, h->b->order, h->start, (size_t)h->B, (size_t)i0,
+                          (size_t)i1, h->b->xb);
+    nt_view_gather(h->train, h->b->order, h->start + (size_t)row0, (size_t)rows, NULL,
+                   h->b->yb + row0);
 }
 
 static void update_slice(void *user, size_t lo, size_t hi)
@@ -258,8 +260,8 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
                 // the step count only matters to steps that follow, and a
                 // diverged step (no update) ends training
                 nt_optim_next(&b.opt);
-                step_hooks sh = {&b, train, start, (float)lr};
-                nt_shard_hooks hooks = {gather_block, update_slice, &sh};
+                step_hooks sh = {&b, train, start, B, (float)lr};
+                nt_shard_hooks hooks = {gather_slice, update_slice, &sh};
                 loss = nt_shards_step(&b.shards, b.xb, b.yb, B, rng, &correct, &hooks);
             } else {
                 nt_view_gather(train, b.order, start, (size_t)B, b.xb, b.yb);
