@@ -2,7 +2,9 @@
  * y = x W + b with W (in, out) row-major, the layout of net.h's parameter
  * block: row i holds input i's weights to every unit, so an input that is
  * zero skips a whole row (sparse.h). Every GEMM goes through cblas_sgemm
- * (row-major). All pointers are borrowed; the functions allocate nothing. */
+ * (row-major), except a layer of at most 16 outputs, which takes
+ * narrow.h's kernels when the build has them. All pointers are borrowed;
+ * the functions allocate nothing. */
 #ifndef NNTUNE_DENSE_H
 #define NNTUNE_DENSE_H
 
