@@ -14,6 +14,9 @@
  *           warm-up and median.
  *   ratio   nntune / gemm, and the non-GEMM share 1 - gemm / nntune: the
  *           part of an epoch that is neither OpenBLAS's fault nor its merit.
+ *           The two alternate (nntune, gemm, nntune, gemm, ...) and the
+ *           ratio is the median of each pair's: a machine that drifts
+ *           between the two phases no longer decides it.
  *
  * Two ways to use T threads (--parallel):
  *   blas    T BLAS threads under one pass per batch (the default)
@@ -170,49 +173,58 @@ static timing summarize(double *t, double *cpu, int runs)
     return s;
 }
 
-/* An untimed warm-up run (if asked), then `runs` timed runs of `epochs`
- * epochs, each from the same initial weights and RNG state so every run
- * does identical work. */
-static nt_status bench_train(const nt_dataset *ds, int batch, int shards, int runs,
-                             int epochs, bool warmup, bool sparse, timing *out)
+/* The real epoch through nt_train, set up once and run as often as asked,
+ * each run from the same initial weights and RNG state so every run does
+ * identical work. */
+typedef struct {
+    nt_net net;
+    float *init;             /* (n_params) the initial weights */
+    nt_train_config cfg;
+    nt_view all;
+} train_run;
+
+static void train_run_free(train_run *tr)
 {
+    nt_free(tr->init);
+    nt_net_free(&tr->net);
+    memset(tr, 0, sizeof *tr);
+}
+
+static nt_status train_run_init(train_run *tr, const nt_dataset *ds, int batch, int shards,
+                                int epochs, bool sparse)
+{
+    memset(tr, 0, sizeof *tr);
     nt_arch a = bench_arch();
     nt_rng rng;
     nt_rng_seed(&rng, 1);
-    nt_net net = {0};
-    nt_status rc = nt_net_init(&a, batch, &rng, &net);
+    nt_status rc = nt_net_init(&a, batch, &rng, &tr->net);
     if (rc != NT_OK) return rc;
-    nt_net_set_sparse(&net, sparse ? NT_SPARSE_MAX_DENSITY : 0.0);
-    float *init = nt_alloc(net.n_params * sizeof *init);  // (n_params)
-    if (!init) {
-        nt_net_free(&net);
+    nt_net_set_sparse(&tr->net, sparse ? NT_SPARSE_MAX_DENSITY : 0.0);
+    if (!(tr->init = nt_alloc(tr->net.n_params * sizeof *tr->init))) {
+        train_run_free(tr);
         return NT_ERR_NOMEM;
     }
-    memcpy(init, net.params, net.n_params * sizeof *init);
+    memcpy(tr->init, tr->net.params, tr->net.n_params * sizeof *tr->init);
+    tr->cfg = nt_train_defaults();  // Adam lr 1e-3, no L2
+    tr->cfg.epochs = epochs;
+    tr->cfg.batch = batch;
+    tr->cfg.patience = 0;
+    tr->cfg.shards = shards;
+    tr->all = nt_view_all(ds);
+    return NT_OK;
+}
 
-    nt_train_config cfg = nt_train_defaults();  // Adam lr 1e-3, no L2
-    cfg.epochs = epochs;
-    cfg.batch = batch;
-    cfg.patience = 0;
-    cfg.shards = shards;
-    nt_view all = nt_view_all(ds);
-    double t[MAX_LIST], cpu[MAX_LIST];
-    for (int r = warmup ? -1 : 0; r < runs && rc == NT_OK; r++) {
-        memcpy(net.params, init, net.n_params * sizeof *init);
-        nt_rng_seed(&rng, 2);
-        nt_history h = {0};
-        double t0 = nt_now(), c0 = cpu_now();
-        rc = nt_train(&net, &cfg, &all, NULL, &rng, NULL, NULL, &h);
-        double dt = nt_now() - t0, dc = cpu_now() - c0;
-        nt_history_free(&h);
-        if (r >= 0) {
-            t[r] = dt;
-            cpu[r] = dc;
-        }
-    }
-    if (rc == NT_OK) *out = summarize(t, cpu, runs);
-    nt_free(init);
-    nt_net_free(&net);
+static nt_status train_run_once(train_run *tr, double *wall, double *cpu)
+{
+    memcpy(tr->net.params, tr->init, tr->net.n_params * sizeof *tr->init);
+    nt_rng rng;
+    nt_rng_seed(&rng, 2);
+    nt_history h = {0};
+    double t0 = nt_now(), c0 = cpu_now();
+    nt_status rc = nt_train(&tr->net, &tr->cfg, &tr->all, NULL, &rng, NULL, NULL, &h);
+    *wall = nt_now() - t0;
+    *cpu = cpu_now() - c0;
+    nt_history_free(&h);
     return rc;
 }
 
@@ -381,31 +393,77 @@ static void gemm_epoch(gemm_bufs *g, int shards, bool shared, size_t n, int batc
     }
 }
 
-static nt_status bench_gemm(size_t n, int batch, int shards, bool shared, int runs,
-                            timing *out, double *gflops)
-{
+/* The GEMM-only epoch, set up once (shards' buffers) and run as often as
+ * asked. */
+typedef struct {
     gemm_bufs g[NT_MAX_SHARDS];
+    int shards, batch;
+    bool shared;
+    size_t n;
+    double flops;            /* an epoch's */
+} gemm_run;
+
+static void gemm_run_free(gemm_run *gr)
+{
+    for (int k = 0; k < NT_MAX_SHARDS; k++) gemm_free(&gr->g[k]);
+}
+
+static nt_status gemm_run_init(gemm_run *gr, size_t n, int batch, int shards, bool shared)
+{
+    memset(gr, 0, sizeof *gr);
+    gr->shards = shards;
+    gr->batch = batch;
+    gr->shared = shared;
+    gr->n = n;
     nt_status rc = NT_OK;
-    for (int k = 0; k < shards; k++)
-        if (rc == NT_OK) rc = gemm_init(&g[k], batch);
+    for (int k = 0; k < shards && rc == NT_OK; k++) rc = gemm_init(&gr->g[k], batch);
     if (rc != NT_OK) {
-        for (int k = 0; k < shards; k++) gemm_free(&g[k]);
+        gemm_run_free(gr);
         return rc;
     }
-    double t[MAX_LIST], cpu[MAX_LIST], flops = 0;
     for (size_t start = 0; start < n; start += (size_t)batch)
-        flops += gemm_flops(&g[0], (int)(n - start < (size_t)batch ? n - start : (size_t)batch));
-    gemm_epoch(g, shards, shared, n, batch);  // warm-up
-    for (int r = 0; r < runs; r++) {
-        double t0 = nt_now(), c0 = cpu_now();
-        gemm_epoch(g, shards, shared, n, batch);
-        t[r] = nt_now() - t0;
-        cpu[r] = cpu_now() - c0;
-    }
-    *out = summarize(t, cpu, runs);
-    *gflops = flops / out->median * 1e-9;
-    for (int k = 0; k < shards; k++) gemm_free(&g[k]);
+        gr->flops += gemm_flops(&gr->g[0], (int)(n - start < (size_t)batch ? n - start
+                                                                          : (size_t)batch));
     return NT_OK;
+}
+
+static void gemm_run_once(gemm_run *gr, double *wall, double *cpu)
+{
+    double t0 = nt_now(), c0 = cpu_now();
+    gemm_epoch(gr->g, gr->shards, gr->shared, gr->n, gr->batch);
+    *wall = nt_now() - t0;
+    *cpu = cpu_now() - c0;
+}
+
+/* One untimed warm-up of each, then `runs` timed pairs: nntune's epoch and
+ * right after it the GEMM-only one, so that a machine that slows down or
+ * speeds up meanwhile moves both sides of a pair alike. The ratio is the
+ * median of the pairs' ratios. */
+static nt_status bench_pairs(const nt_dataset *ds, int batch, int shards, bool shared,
+                             bool sparse, bool with_gemm, int runs, timing *tn, timing *tg,
+                             double *ratio, double *gflops)
+{
+    train_run tr;
+    gemm_run gr = {0};
+    nt_status rc = train_run_init(&tr, ds, batch, shards, 1, sparse);
+    if (rc == NT_OK && with_gemm) rc = gemm_run_init(&gr, ds->n, batch, shards, shared);
+    double t[MAX_LIST], c[MAX_LIST], gt[MAX_LIST], gc[MAX_LIST], r[MAX_LIST], w, u;
+    for (int i = -1; i < runs && rc == NT_OK; i++) {
+        rc = train_run_once(&tr, i >= 0 ? &t[i] : &w, i >= 0 ? &c[i] : &u);
+        if (with_gemm) gemm_run_once(&gr, i >= 0 ? &gt[i] : &w, i >= 0 ? &gc[i] : &u);
+        if (i >= 0) r[i] = with_gemm ? t[i] / gt[i] : NAN;
+    }
+    if (rc == NT_OK) {
+        *tn = summarize(t, c, runs);
+        *ratio = with_gemm ? median(r, runs) : NAN;
+        if (with_gemm) {
+            *tg = summarize(gt, gc, runs);
+            *gflops = gr.flops / tg->median * 1e-9;
+        }
+    }
+    train_run_free(&tr);
+    gemm_run_free(&gr);
+    return rc;
 }
 
 /* ---- main --------------------------------------------------------------- */
@@ -487,13 +545,15 @@ int main(int argc, char **argv)
     if (profile_epochs > 0) {
         openblas_set_num_threads(sharded ? 1 : threads[0]);
         omp_set_num_threads(threads[0]);
-        timing t;
-        nt_status rc = bench_train(&train, batches[0], sharded ? threads[0] : 1, 1,
-                                   profile_epochs, false, sparse, &t);
+        train_run tr;
+        double wall = NAN, cpu;
+        nt_status rc = train_run_init(&tr, &train, batches[0], sharded ? threads[0] : 1,
+                                      profile_epochs, sparse);
+        if (rc == NT_OK) rc = train_run_once(&tr, &wall, &cpu);
+        train_run_free(&tr);
         if (rc == NT_OK)
             printf("profile: %d epochs at batch %d, %d thread(s) (%s): %.3f s\n",
-                   profile_epochs, batches[0], threads[0], sharded ? "shards" : "blas",
-                   t.median);
+                   profile_epochs, batches[0], threads[0], sharded ? "shards" : "blas", wall);
         nt_dataset_free(&train);
         return rc == NT_OK ? 0 : 1;
     }
@@ -506,8 +566,9 @@ int main(int argc, char **argv)
     }
     const char *ct = getenv("OPENBLAS_CORETYPE");
     const char *core = openblas_get_corename();
-    printf("%zu images, OpenBLAS core %s (OPENBLAS_CORETYPE=%s), median of %d runs, "
-           "threads as %s, first layer on %s\n", train.n, core, ct ? ct : "unset", runs,
+    printf("%zu images, OpenBLAS core %s (OPENBLAS_CORETYPE=%s), median of %d runs "
+           "(ratio: of %d nntune/GEMM-only pairs), "
+           "threads as %s, first layer on %s\n", train.n, core, ct ? ct : "unset", runs, runs,
            shared    ? "shards, GEMM-only on shared weights updated each batch"
            : sharded ? "shards (one BLAS thread each)" : "BLAS threads",
            sparse ? "its non-zero inputs (sparse.h)" : "GEMMs");
@@ -522,16 +583,15 @@ int main(int argc, char **argv)
             int B = batches[bi];
             long steps = (long)((train.n + (size_t)B - 1) / (size_t)B);
             timing tn, tg = {NAN, NAN, NAN, NAN};
-            double gf = NAN;
-            nt_status rc = bench_train(&train, B, shards, runs, 1, true, sparse, &tn);
-            if (rc == NT_OK && !no_gemm)
-                rc = bench_gemm(train.n, B, shards, shared && shards > 1, runs, &tg, &gf);
+            double gf = NAN, ratio = NAN;
+            nt_status rc = bench_pairs(&train, B, shards, shared && shards > 1, sparse, !no_gemm,
+                                       runs, &tn, &tg, &ratio, &gf);
             if (rc != NT_OK) {
                 fprintf(stderr, "bench_epoch: batch %d: %s\n", B, nt_last_error());
                 status = 1;
                 break;
             }
-            double ratio = tn.median / tg.median, share = 1.0 - tg.median / tn.median;
+            double share = 1.0 - 1.0 / ratio;
             printf("%7d %6d %6ld %10.3f %10.3f %7.2f %8.1f%% %8.1f %9.3f %9.3f\n",
                    T, B, steps, tn.median, tg.median, ratio,
                    100 * share, gf, tn.cpu, tg.cpu);
