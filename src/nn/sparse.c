@@ -220,7 +220,7 @@ static void forward_lanes(float *y, const block *bk, int out, int o0, const floa
 void nt_sparse_forward_inputs(float *y, const nt_sparse *sp, const float *W, int out,
                               int i0, int i1)
 {
-    assert(y && sp && sp->B >= 1 && W && out >= 1 && 0 <= i0 && i0 <= i1 && i1 <= sp->in);
+    assert(y && sp && sp->B >= 1 && W && out >= 1 && sp->i0 <= i0 && i0 <= i1 && i1 <= sp->i1);
     for (int blk = 0; blk < sp->n_blocks; blk++) {
         const block bk = block_of(sp, blk, i0, i1);
         float *yb = y + (size_t)blk * R * out;
@@ -284,7 +284,7 @@ static void backward_lanes(float *dW, const float *dy, const block *bk, int out,
 void nt_sparse_backward_inputs(float *dW, const nt_sparse *sp, const float *dy, int out,
                                int i0, int i1)
 {
-    assert(dW && sp && sp->B >= 1 && dy && out >= 1 && 0 <= i0 && i0 <= i1 && i1 <= sp->in);
+    assert(dW && sp && sp->B >= 1 && dy && out >= 1 && sp->i0 <= i0 && i0 <= i1 && i1 <= sp->i1);
     memset(dW + (size_t)i0 * out, 0, (size_t)(i1 - i0) * out * sizeof *dW);
     for (int blk = 0; blk < sp->n_blocks; blk++) {
         const block bk = block_of(sp, blk, i0, i1);
