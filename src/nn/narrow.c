@@ -56,7 +56,8 @@ void nt_narrow_forward(float *y, const float *x, const float *W, int B, int in, 
 {
     assert(y && x && W && B >= 1 && nt_narrow_available(out) && 0 <= i0 && i0 <= i1 &&
            i1 <= in);
-    for (int r = 0; r < B; r += ROWS) forward_rows(y, x, W, r, min_int(ROWS, B - r), in, out, i0, i1);
+    for (int r = 0; r < B; r += ROWS)
+        forward_rows(y, x, W, r, min_int(ROWS, B - r), in, out, i0, i1);
 }
 
 // dW rows h0..h0+n-1 (n <= ROWS); a short group repeats its last row
@@ -122,7 +123,8 @@ void nt_narrow_input_grad(float *dx, const float *dy, const float *W, int B, int
     for (int h0 = 0; h0 < in; h0 += LANES) {
         const int nh = min_int(LANES, in - h0);
         for (int j = 0; j < out; j++)
-            for (int t = 0; t < LANES; t++) wt[j][t] = t < nh ? W[(size_t)(h0 + t) * out + j] : 0.0f;
+            for (int t = 0; t < LANES; t++)
+                wt[j][t] = t < nh ? W[(size_t)(h0 + t) * out + j] : 0.0f;
         for (int r = 0; r < B; r += ROWS)
             input_grad_rows(dx, dy, (const float(*)[LANES])wt, r, min_int(ROWS, B - r), in, out,
                             h0, lanes_mask(nh));
