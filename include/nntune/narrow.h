@@ -3,8 +3,8 @@
  *
  * One row of such a layer's W fits one 16-lane register, so each product
  * keeps its sums in registers over the whole reduction, where a GEMM packs
- * its operands into panels first: OpenBLAS took 5.3, 5.4 and 4.0 us for
- * the forward, dW and dx of 128 x 128 by 128 x 10, these kernels 3.1, 3.2
+ * its operands into panels first: OpenBLAS took 5.4, 5.6 and 4.1 us for
+ * the forward, dW and dx of 128 x 128 by 128 x 10, these kernels 3.2, 3.3
  * and 2.8 us (benchmarks/README.md, item 10). dense.c sends such layers
  * here when nt_narrow_available(); the shapes and meanings are dense.h's:
  *   forward   y = x[:, i0:i1] W[i0:i1, :]           (y overwritten)
