@@ -203,9 +203,10 @@ def grid_section(work, run):
                         f"**{statistics.mean(cvs):.4f}** [{min(cvs):.4f}-{max(cvs):.4f}]",
                         f"{statistics.mean(float(r['test_accuracy']) for r in rs):.4f}",
                         " / ".join(f"{k} x{v}" for k, v in sorted(picks.items(), key=lambda kv: -kv[1]))])
+    # grid.csv interleaves the tools seed by seed; listed tool by tool
     body = [[r["peer"], r["n_jobs"], r["seed"], f"{float(r['seconds']):.1f}",
              f"{float(r['best_cv']):.4f} ± {float(r['best_cv_std']):.4f}", r["best_params"],
-             f"{float(r['test_accuracy']):.4f}"] for r in g]
+             f"{float(r['test_accuracy']):.4f}"] for rs in groups.values() for r in rs]
     text = ["## 3. Grid search: nntune against scikit-learn's GridSearchCV",
             "",
             f"The first {run.get('grid_n', '20000')} MNIST training images; 8 configurations "
@@ -219,7 +220,9 @@ def grid_section(work, run):
             "so grid8.txt's l2 values are alpha / 128, and nntune's choice is shown as the "
             f"alpha it equals. Each tool searches once per seed ({seeds}): the seed sets "
             "the folds and the initial weights, which move the best CV score by more than "
-            "the tools differ, so the scores are compared as means over the seeds.",
+            "the tools differ, so the scores are compared as means over the seeds. The "
+            "searches interleave, seed by seed (nntune, then GridSearchCV at each n_jobs), "
+            "so that a VM slowing down meanwhile slows both tools.",
             "",
             table(["tool", "jobs", "seeds", "median seconds", "best CV accuracy, mean [min-max]",
                    "test accuracy, mean", "configurations chosen"], summary),

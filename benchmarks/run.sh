@@ -128,6 +128,8 @@ GRID_N=20000
 GRID_JOBS=$(nproc)
 "$PY" benchmarks/peers/mnist.py subset --data data/mnist --n "$GRID_N" --out "$WORK/mnist20k"
 grid_cmd="nntune --data mnist20k --strategy grid --space benchmarks/grid8.txt --es-frac 0 --seed S"
+# seed by seed, nntune's search and then GridSearchCV's at each n_jobs, so
+# that a VM slowing down meanwhile slows both sides of the comparison
 header=--header
 for seed in ${GRID_SEEDS//,/ }; do
     t0=$(date +%s.%N)
@@ -137,12 +139,12 @@ for seed in ${GRID_SEEDS//,/ }; do
     "$PY" benchmarks/grid_row.py "$WORK/grid8-$seed.json" "$seed" "$GRID_JOBS" "$t0" "$t1" $header >> "$WORK/grid.csv"
     header=
     echo "   nntune: $(tail -n 1 "$WORK/grid.csv")"
+    if [ "$PEERS" = 1 ]; then
+        "$PY" benchmarks/peers/sklearn_grid.py --data data/mnist --n "$GRID_N" --seeds "$seed" \
+            --csv "$WORK/sklearn.csv"
+        tail -n +2 "$WORK/sklearn.csv" >> "$WORK/grid.csv"
+    fi
 done
-if [ "$PEERS" = 1 ]; then
-    "$PY" benchmarks/peers/sklearn_grid.py --data data/mnist --n "$GRID_N" --seeds "$GRID_SEEDS" \
-        --csv "$WORK/sklearn.csv"
-    tail -n +2 "$WORK/sklearn.csv" >> "$WORK/grid.csv"
-fi
 
 echo "== 4. strategies on test functions: Optuna (nntune's ran above)"
 if [ "$PEERS" = 1 ]; then
