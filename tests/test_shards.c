@@ -140,7 +140,7 @@ static void check_step_matches_whole(int B, int n, float dropout, bool sparse, b
         if (sparse) {
             nt_rng z;
             nt_rng_seed(&z, 6 + step);
-            // denser on the right: the cuts must move
+            // denser on the right, so the second step's cuts move off the middle
             for (int i = 0; i < B * D; i++)
                 if (nt_rng_uniform(&z) < (i % D < D / 2 ? 0.95 : 0.75)) x[i] = 0.0f;
         }
