@@ -20,6 +20,14 @@ static void skip_without_avx512(void)
     if (!nt_narrow_available(10)) cr_skip_test("this build has no narrow kernels (no AVX-512)");
 }
 
+// dW[h][j] = sum over the rows of x[b][h] dy[b][j], in double
+static double naive_dW(const float *x, const float *dy, int B, int in, int out, int h, int j)
+{
+    double sum = 0;
+    for (int b = 0; b < B; b++) sum += (double)x[b * in + h] * dy[b * out + j];
+    return sum;
+}
+
 // a value no product gives, to see what a kernel wrote
 static const float UNTOUCHED = 12345.0f;
 
@@ -47,8 +55,7 @@ static void check_shape(int B, int in, int out, int i0, int i1, nt_rng *r)
         }
     for (int h = 0; h < in; h++)
         for (int j = 0; j < out; j++) {
-            double want = 0;
-            for (int b = 0; b < B; b++) want += (double)x[b * in + h] * dy[b * out + j];
+            double want = naive_dW(x, dy, B, in, out, h, j);
             float got = dW[h * out + j];
             if (h < i0 || h >= i1)
                 cr_assert_eq(got, UNTOUCHED, "B %d in %d out %d [%d, %d): dW row %d written",
@@ -69,8 +76,7 @@ static void check_shape(int B, int in, int out, int i0, int i1, nt_rng *r)
     nt_narrow_grad(dW, dy, x, B, in, out, 0, in, true);
     for (int h = 0; h < in; h++)
         for (int j = 0; j < out; j++) {
-            double want = 1.0;
-            for (int b = 0; b < B; b++) want += (double)x[b * in + h] * dy[b * out + j];
+            double want = 1.0 + naive_dW(x, dy, B, in, out, h, j);
             cr_assert(fabs(dW[h * out + j] - want) < 1e-4, "B %d in %d out %d: accumulated "
                       "dW[%d][%d] = %g, want %g", B, in, out, h, j, dW[h * out + j], want);
         }

@@ -131,8 +131,9 @@ static size_t build_block(nt_sparse *sp, int blk, const float *x0, int rows, int
         for (int s = 0; s < R; s++)
             _mm512_storeu_ps(val[s] + n, _mm512_maskz_compress_ps(any, v[s]));
         _mm512_storeu_si512(col + n, _mm512_maskz_compress_epi32(any, index));
-        n += __builtin_popcount(any);
-        sp->listed[i / LANES] += __builtin_popcount(any);
+        const int listed = __builtin_popcount(any);
+        n += listed;
+        sp->listed[i / LANES] += listed;
         index = _mm512_add_epi32(index, step);
     }
     sp->count[blk] = n;
