@@ -98,7 +98,7 @@ bench: setup all
 # benchmarks/run.sh and benchmarks/bayes_batch.sh build them through this.
 BENCH_BIN := $(patsubst benchmarks/%.c,$(B)/%,$(wildcard benchmarks/*.c))
 bench-programs: $(BENCH_BIN)
-$(BENCH_BIN): $(B)/%: benchmarks/%.c benchmarks/bench_args.h $(B)/libnntune.a
+$(BENCH_BIN): $(B)/%: benchmarks/%.c benchmarks/bench_args.h benchmarks/bench_batches.h $(B)/libnntune.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libnntune.a $(LDLIBS)
 
 # The man page is nntune's own --help texts (scripts/make_man.sh); the

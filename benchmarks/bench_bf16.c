@@ -42,13 +42,8 @@
 #include <immintrin.h>
 #endif
 
-#include "bench_args.h"
-#include "nntune/dataset.h"
-#include "nntune/rng.h"
+#include "bench_batches.h"
 #include "nntune/sparse.h"
-#include "nntune/split.h"
-
-#define MAX_LIST 8
 
 #ifdef __AVX512BF16__
 
@@ -207,50 +202,31 @@ enum { T_BUILD, T_FWD, T_DW, T_PAIRS, T_WCONV, T_PFWD, T_ROWPAIRS, T_PDW, N_T };
 
 int main(int argc, char **argv)
 {
-    int units[MAX_LIST] = {128, 256}, nu = 2;
-    int batch = 128, runs = 5;
-    long images = 20000;
-    const char *data = "mnist";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--units") == 0 && v) nu = parse_list(v, units, MAX_LIST), i++;
-        else if (strcmp(a, "--batch") == 0 && v) batch = atoi(v), i++;
-        else if (strcmp(a, "--runs") == 0 && v) runs = atoi(v), i++;
-        else if (strcmp(a, "--images") == 0 && v) images = atol(v), i++;
-        else if (strcmp(a, "--data") == 0 && v) data = v, i++;
-        else nu = 0;
-    }
-    for (int u = 0; u < nu; u++)
-        if (units[u] % (TILE * LANES)) nu = 0;
-    if (nu < 1 || batch < R || batch % R || batch > 4096 || runs < 1 || images < 0) {
+    kernel_args ka = {.units = {128, 256}, .nu = 2, .batch = 128, .runs = 5, .images = 20000,
+                      .data = "mnist"};
+    bool ok = kernel_args_parse(&ka, argc, argv, false);
+    for (int u = 0; u < ka.nu; u++) ok = ok && ka.units[u] % (TILE * LANES) == 0;
+    if (!ok || ka.batch < R || ka.batch % R || ka.batch > 4096 || ka.runs < 1 || ka.images < 0) {
         fprintf(stderr, "usage: bench_bf16 [--units 128,256 (multiples of 64)] [--batch 128 "
                         "(a multiple of %d)] [--runs 5] [--data mnist] [--images 20000]\n", R);
         return 2;
     }
-    nt_dataset train = {0}, test = {0};
-    if (nt_data_open(data, NULL, &train, &test) != NT_OK) {
-        fprintf(stderr, "bench_bf16: %s\n", nt_last_error());
-        return 1;
-    }
-    nt_dataset_free(&test);
-    const int d = (int)train.d;
-    size_t n = images > 0 && (size_t)images < train.n ? (size_t)images : train.n;
-    n = n / (size_t)batch * (size_t)batch;
-    if (n == 0 || d % 2) {
-        fprintf(stderr, "bench_bf16: needs a batch of %d images and an even input count\n",
-                batch);
-        nt_dataset_free(&train);
+    const int batch = ka.batch, runs = ka.runs, nu = ka.nu, *units = ka.units;
+    kernel_batches kb;
+    if (!kernel_batches_load(&kb, "bench_bf16", ka.data, ka.images, batch)) return 1;
+    const int d = (int)kb.d;
+    const size_t n = kb.n;
+    const float *X = kb.X;
+    if (d % 2) {
+        fprintf(stderr, "bench_bf16: %s has an odd number of inputs (%d)\n", kb.train.source, d);
+        kernel_batches_free(&kb);
         return 1;
     }
     const int blocks = batch / R, pairs_max = d / 2 + 2 * LANES;
     int widest = 0;
     for (int u = 0; u < nu; u++) widest = units[u] > widest ? units[u] : widest;
 
-    nt_view all = nt_view_all(&train);
-    size_t *order = malloc(train.n * sizeof *order);
-    size_t *scratch = malloc(((size_t)batch + (size_t)train.n_classes + 1) * sizeof *scratch);
-    float *X = nt_alloc(n * d * sizeof *X), *xb = nt_alloc((size_t)batch * d * sizeof *xb);
-    int32_t *y = nt_alloc(n * sizeof *y);
+    float *xb = nt_alloc((size_t)batch * d * sizeof *xb);
     float *W = nt_alloc((size_t)d * widest * sizeof *W);
     float *dW = nt_alloc((size_t)d * widest * sizeof *dW), *dW2 = nt_alloc((size_t)d * widest * sizeof *dW2);
     float *out = nt_alloc((size_t)batch * widest * sizeof *out);
@@ -263,8 +239,7 @@ int main(int argc, char **argv)
     uint32_t *xr = nt_alloc((size_t)blocks * 2 * (d + LANES) * sizeof *xr);
     pair_block *pb = malloc((size_t)blocks * sizeof *pb);
     nt_sparse sp = {0};
-    if (!order || !scratch || !X || !xb || !y || !W || !dW || !dW2 || !out || !out2 || !dy ||
-        !Wp || !dyp || !pair || !pval || !xr || !pb || nt_sparse_init(&sp, batch, d) != NT_OK) {
+    if (!xb || !W || !dW || !dW2 || !out || !out2 || !dy || !Wp || !dyp || !pair || !pval || !xr || !pb || nt_sparse_init(&sp, batch, d) != NT_OK) {
         fprintf(stderr, "bench_bf16: out of memory\n");
         return 1;
     }
@@ -272,17 +247,13 @@ int main(int argc, char **argv)
         pb[b].pair = pair + (size_t)b * pairs_max;
         for (int s = 0; s < R; s++) pb[b].val[s] = pval + ((size_t)b * R + s) * pairs_max;
     }
-    for (size_t i = 0; i < train.n; i++) order[i] = i;
-    nt_rng rng = nt_rng_stream(1, 0);
-    nt_rng_shuffle(&rng, order, train.n);
-    nt_order_group_by_label(&all, order, n, (size_t)batch, scratch);
-    nt_view_gather(&all, order, 0, n, X, y);
+    nt_rng rng = nt_rng_stream(1, 1);
     // weights and gradients of the sizes training sees
     for (size_t i = 0; i < (size_t)d * widest; i++) W[i] = (float)nt_rng_normal(&rng) * 0.05f;
     for (size_t i = 0; i < (size_t)batch * widest; i++) dy[i] = (float)nt_rng_normal(&rng) * 1e-3f;
 
     printf("%s: %zu images, batch %d, blocks of %d rows, minimum over %d epochs; ms an epoch\n",
-           train.source, n, batch, R, runs);
+           kb.train.source, n, batch, R, runs);
     printf("units  columns  pairs | f32 build  forward     dW | bf16 build  W conv  forward"
            "  row pairs      dW | forward x  dW x | diff fwd   diff dW\n");
     const size_t batches = n / (size_t)batch;
@@ -351,12 +322,8 @@ int main(int argc, char **argv)
     printf("columns, pairs: listed a block; forward x, dW x: float32 time over bf16's, "
            "conversions included; diff: largest |bf16 - float32| over the largest |float32|\n");
     nt_sparse_free(&sp);
-    free(order);
-    free(scratch);
     free(pb);
-    nt_free(X);
     nt_free(xb);
-    nt_free(y);
     nt_free(W);
     nt_free(dW);
     nt_free(dW2);
@@ -368,7 +335,7 @@ int main(int argc, char **argv)
     nt_free(pair);
     nt_free(pval);
     nt_free(xr);
-    nt_dataset_free(&train);
+    kernel_batches_free(&kb);
     return 0;
 }
 

@@ -40,13 +40,8 @@
 #include <immintrin.h>
 #endif
 
-#include "bench_args.h"
-#include "nntune/dataset.h"
-#include "nntune/rng.h"
+#include "bench_batches.h"
 #include "nntune/sparse.h"
-#include "nntune/split.h"
-
-#define MAX_LIST 8
 
 /* Multiply-adds a second on 16-lane FMAs, one thread: 16 independent
  * accumulators, so latency never limits it. */
@@ -82,22 +77,9 @@ typedef struct {
 
 int main(int argc, char **argv)
 {
-    int units[MAX_LIST] = {128, 256}, nu = 2;
-    int batch = 128, runs = 7;
-    long images = 0;
-    bool peak_only = false;
-    const char *data = "mnist";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--units") == 0 && v) nu = parse_list(v, units, MAX_LIST), i++;
-        else if (strcmp(a, "--batch") == 0 && v) batch = atoi(v), i++;
-        else if (strcmp(a, "--runs") == 0 && v) runs = atoi(v), i++;
-        else if (strcmp(a, "--images") == 0 && v) images = atol(v), i++;
-        else if (strcmp(a, "--data") == 0 && v) data = v, i++;
-        else if (strcmp(a, "--peak") == 0) peak_only = true;
-        else nu = 0;
-    }
-    if (nu < 1 || batch < 1 || batch > 4096 || runs < 1 || images < 0) {
+    kernel_args ka = {.units = {128, 256}, .nu = 2, .batch = 128, .runs = 7, .data = "mnist"};
+    if (!kernel_args_parse(&ka, argc, argv, true) || ka.batch < 1 || ka.batch > 4096 ||
+        ka.runs < 1 || ka.images < 0) {
         fprintf(stderr, "usage: bench_sparse [--units 128,256] [--batch 128] [--runs 7] "
                         "[--data mnist] [--images N] | --peak\n");
         return 2;
@@ -108,29 +90,14 @@ int main(int argc, char **argv)
     }
     const double peak = fma_peak();
     printf("FMA peak, one thread: %.1f GFLOP/s (16-lane multiply-adds)\n", peak * 2e-9);
-    if (peak_only) return 0;
+    if (ka.peak) return 0;
 
-    nt_dataset train = {0}, test = {0};
-    if (nt_data_open(data, NULL, &train, &test) != NT_OK) {
-        fprintf(stderr, "bench_sparse: %s\n", nt_last_error());
-        return 1;
-    }
-    nt_dataset_free(&test);
-    const size_t d = train.d;
-    size_t n = images > 0 && (size_t)images < train.n ? (size_t)images : train.n;
-    n = n / (size_t)batch * (size_t)batch;  // whole batches only
-    if (n == 0) {
-        fprintf(stderr, "bench_sparse: fewer than one batch of %d images\n", batch);
-        nt_dataset_free(&train);
-        return 1;
-    }
-
-    // the batches nt_train makes: shuffled, grouped by label in each batch
-    nt_view all = nt_view_all(&train);
-    size_t *order = malloc(train.n * sizeof *order);
-    size_t *scratch = malloc(((size_t)batch + (size_t)train.n_classes + 1) * sizeof *scratch);
-    float *X = nt_alloc(n * d * sizeof *X), *xb = nt_alloc((size_t)batch * d * sizeof *xb);
-    int32_t *y = nt_alloc(n * sizeof *y);
+    const int batch = ka.batch, runs = ka.runs, nu = ka.nu, *units = ka.units;
+    kernel_batches kb;
+    if (!kernel_batches_load(&kb, "bench_sparse", ka.data, ka.images, batch)) return 1;
+    const size_t d = kb.d, n = kb.n;
+    const float *X = kb.X;
+    float *xb = nt_alloc((size_t)batch * d * sizeof *xb);
     int widest = 0;
     for (int u = 0; u < nu; u++) widest = units[u] > widest ? units[u] : widest;
     float *W = nt_alloc(d * (size_t)widest * sizeof *W);
@@ -138,21 +105,16 @@ int main(int argc, char **argv)
     float *out = nt_alloc((size_t)batch * widest * sizeof *out);
     float *dy = nt_alloc((size_t)batch * widest * sizeof *dy);
     nt_sparse sp = {0};
-    if (!order || !scratch || !X || !xb || !y || !W || !dW || !out || !dy ||
-        nt_sparse_init(&sp, batch, (int)d) != NT_OK) {
+    if (!xb || !W || !dW || !out || !dy || nt_sparse_init(&sp, batch, (int)d) != NT_OK) {
         fprintf(stderr, "bench_sparse: out of memory\n");
         return 1;
     }
-    for (size_t i = 0; i < train.n; i++) order[i] = i;
-    nt_rng rng = nt_rng_stream(1, 0);
-    nt_rng_shuffle(&rng, order, train.n);
-    nt_order_group_by_label(&all, order, n, (size_t)batch, scratch);
-    nt_view_gather(&all, order, 0, n, X, y);
+    nt_rng rng = nt_rng_stream(1, 1);
     for (size_t i = 0; i < d * (size_t)widest; i++) W[i] = (float)(nt_rng_uniform(&rng) - 0.5);
     for (size_t i = 0; i < (size_t)batch * widest; i++) dy[i] = (float)(nt_rng_uniform(&rng) - 0.5);
 
     printf("%s: %zu images, batch %d, blocks of %d rows, minimum over %d epochs\n",
-           train.source, n, batch, NT_SPARSE_ROWS, runs);
+           kb.train.source, n, batch, NT_SPARSE_ROWS, runs);
     printf("units  non-zero  listed  non-zero/listed  build ms  forward ms  dW ms"
            "  build ns/img  forward ns/img  dW ns/img  forward %%peak  dW %%peak\n");
     const size_t batches = n / (size_t)batch;
@@ -191,15 +153,11 @@ int main(int argc, char **argv)
                100.0 * flops / best.forward / (2 * peak), 100.0 * flops / best.dw / (2 * peak));
     }
     nt_sparse_free(&sp);
-    nt_free(X);
     nt_free(xb);
-    nt_free(y);
     nt_free(W);
     nt_free(dW);
     nt_free(out);
     nt_free(dy);
-    free(order);
-    free(scratch);
-    nt_dataset_free(&train);
+    kernel_batches_free(&kb);
     return 0;
 }
