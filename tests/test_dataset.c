@@ -302,10 +302,11 @@ static void check_mnist_like(const nt_dataset *tr, const nt_dataset *te)
 
 Test(dataset, the_real_mnist_loads_from_a_folder_path)
 {
-    if (access("/tmp/mnist/train-images-idx3-ubyte", R_OK) != 0)
-        cr_skip_test("/tmp/mnist is absent");
+    // `make setup` puts it there; the tests run from the repository's root
+    if (access("data/mnist/train-images-idx3-ubyte", R_OK) != 0)
+        cr_skip_test("data/mnist is absent (make setup)");
     nt_dataset tr, te;
-    nt_status rc = nt_data_open("/tmp/mnist", NULL, &tr, &te);
+    nt_status rc = nt_data_open("data/mnist", NULL, &tr, &te);
     cr_assert_eq(rc, NT_OK, "nt_data_open: %s", nt_last_error());
     check_mnist_like(&tr, &te);
     // the first training image of MNIST is a 5, the first test image a 7
