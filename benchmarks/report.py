@@ -193,6 +193,7 @@ def grid_section(work, run):
     groups = {}  # (tool, jobs) -> that setting's rows, one per seed
     for r in g:
         groups.setdefault((r["peer"], r["n_jobs"]), []).append(r)
+
     def fit_s(r):  # rows from before fit_seconds was recorded: the whole run
         return float(r.get("fit_seconds") or r["seconds"])
 
