@@ -48,6 +48,7 @@
 #ifdef __AVX512BF16__
 
 enum { R = NT_SPARSE_ROWS, TILE = 4, LANES = 16 };
+_Static_assert(R == 4, "dW pairs a block's rows as 0-1 and 2-3");
 
 /* One block listed by pairs of inputs. */
 typedef struct {
@@ -228,7 +229,8 @@ int main(int argc, char **argv)
 
     float *xb = nt_alloc((size_t)batch * d * sizeof *xb);
     float *W = nt_alloc((size_t)d * widest * sizeof *W);
-    float *dW = nt_alloc((size_t)d * widest * sizeof *dW), *dW2 = nt_alloc((size_t)d * widest * sizeof *dW2);
+    float *dW = nt_alloc((size_t)d * widest * sizeof *dW);
+    float *dW2 = nt_alloc((size_t)d * widest * sizeof *dW2);
     float *out = nt_alloc((size_t)batch * widest * sizeof *out);
     float *out2 = nt_alloc((size_t)batch * widest * sizeof *out2);
     float *dy = nt_alloc((size_t)batch * widest * sizeof *dy);
@@ -239,7 +241,8 @@ int main(int argc, char **argv)
     uint32_t *xr = nt_alloc((size_t)blocks * 2 * (d + LANES) * sizeof *xr);
     pair_block *pb = malloc((size_t)blocks * sizeof *pb);
     nt_sparse sp = {0};
-    if (!xb || !W || !dW || !dW2 || !out || !out2 || !dy || !Wp || !dyp || !pair || !pval || !xr || !pb || nt_sparse_init(&sp, batch, d) != NT_OK) {
+    if (!xb || !W || !dW || !dW2 || !out || !out2 || !dy || !Wp || !dyp || !pair || !pval ||
+        !xr || !pb || nt_sparse_init(&sp, batch, d) != NT_OK) {
         fprintf(stderr, "bench_bf16: out of memory\n");
         return 1;
     }
@@ -278,7 +281,8 @@ int main(int argc, char **argv)
                 double t4 = nt_now();
                 convert_W(Wp, W, d, U);
                 double t5 = nt_now();
-                for (int k = 0; k < blocks; k++) forward_pairs(out2 + (size_t)k * R * U, &pb[k], Wp, U);
+                for (int k = 0; k < blocks; k++)
+                    forward_pairs(out2 + (size_t)k * R * U, &pb[k], Wp, U);
                 double t6 = nt_now();
                 for (int k = 0; k < blocks; k++) {
                     const float *v0 = sp.val + (size_t)k * R * sp.stride;
