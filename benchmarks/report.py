@@ -372,6 +372,10 @@ def main():
             f"- CPUs {run.get('idle_pct', '?')}% idle just before the runs; load average "
             f"{run.get('load_before', '?')} before, {run.get('load_after', '?')} after"
             + (" (**busy machine**: expect noisy rows)" if run.get("busy") == "1" else ""),
+            f"- a cache line's round trip between the two cores (`bench_crosscore`): "
+            f"{run.get('crosscore_before', '?')} ns before the runs, "
+            f"{run.get('crosscore_after', '?')} ns after them; the sharded rows pay it "
+            "whenever activations cross between the cores",
             ""]
     parts = [epoch_section(work, run), torch_section(work, run), grid_section(work, run),
              strategies_section(work), rss_section(work)]

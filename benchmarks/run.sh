@@ -83,6 +83,9 @@ if [ "$busy" = 1 ]; then
          "slow the runs down (the 2-thread rows most)" >&2
 fi
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# the cores' distance now (a cache line's round trip), and again at the
+# end: the sharded rows pay it each time activations cross
+crosscore_before=$(./build/bench_crosscore)
 rm -f "$CSV"
 ./build/bench_epoch --info > "$WORK/info.txt"
 
@@ -158,6 +161,7 @@ else rss_args=(--data mnist --strategy bayes --time-budget 60s); fi
 "$PY" benchmarks/peak_rss.py "$WORK/rss.csv" ./nntune "${rss_args[@]}" --out "$WORK/rss-run" --quiet
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+crosscore_after=$(./build/bench_crosscore)
 
 if [ "${BENCH_PROFILE:-0}" = 1 ]; then
     echo "== perf profile, batch 128, 1 BLAS thread, 5 epochs"
@@ -224,6 +228,8 @@ fi
     echo "busy: $busy"
     echo "load_before: $load_before"
     echo "load_after: $load_after"
+    echo "crosscore_before: $crosscore_before"
+    echo "crosscore_after: $crosscore_after"
     echo "coretype: ${OPENBLAS_CORETYPE:-unset}"
     echo "job1: $job1"
     echo "job2: $job2"
