@@ -10,6 +10,8 @@
 #include <immintrin.h>
 #endif
 
+#include "lanes.h"
+
 enum { LANES = 16, ROWS = 8 };  // 8 independent sums in flight: the FMA latency
 
 // The accumulators stay in registers only when every loop over them is
@@ -19,8 +21,6 @@ enum { LANES = 16, ROWS = 8 };  // 8 independent sums in flight: the FMA latency
 #ifdef __AVX512F__
 
 bool nt_narrow_available(int out) { return out >= 1 && out <= NT_NARROW_MAX_OUT; }
-
-static __mmask16 lanes_mask(int n) { return n >= LANES ? 0xFFFF : (__mmask16)((1u << n) - 1); }
 
 static int min_int(int a, int b) { return a < b ? a : b; }
 
@@ -35,7 +35,7 @@ static void group_rows(const float **p, const float *a, int r0, int n, int ld)
 static void forward_rows(float *y, const float *x, const float *W, int r0, int n, int in,
                          int out, int i0, int i1)
 {
-    const __mmask16 m = lanes_mask(out);
+    const __mmask16 m = nt_first_lanes(out);
     const float *xs[ROWS];
     group_rows(xs, x, r0, n, in);
     __m512 a[ROWS];
@@ -64,7 +64,7 @@ void nt_narrow_forward(float *y, const float *x, const float *W, int B, int in, 
 static void grad_rows(float *dW, const float *dy, const float *x, int B, int in, int out,
                       int h0, int n, bool accumulate)
 {
-    const __mmask16 m = lanes_mask(out);
+    const __mmask16 m = nt_first_lanes(out);
     int hs[ROWS];
     __m512 a[ROWS];
     #pragma GCC unroll 8
@@ -127,7 +127,7 @@ void nt_narrow_input_grad(float *dx, const float *dy, const float *W, int B, int
                 wt[j][t] = t < nh ? W[(size_t)(h0 + t) * out + j] : 0.0f;
         for (int r = 0; r < B; r += ROWS)
             input_grad_rows(dx, dy, (const float(*)[LANES])wt, r, min_int(ROWS, B - r), in, out,
-                            h0, lanes_mask(nh));
+                            h0, nt_first_lanes(nh));
     }
 }
 

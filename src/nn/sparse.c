@@ -9,6 +9,8 @@
 #include <immintrin.h>
 #endif
 
+#include "lanes.h"
+
 enum { R = NT_SPARSE_ROWS, LANES = 16, TILE = 4 };  // a tile: TILE x 16 outputs
 
 // The R x TILE accumulators stay in registers only when the small loops
@@ -55,8 +57,6 @@ void nt_sparse_free(nt_sparse *sp)
 }
 
 #ifdef __AVX512F__
-
-static __mmask16 tail_mask(int n) { return n >= LANES ? 0xFFFF : (__mmask16)((1u << n) - 1); }
 
 static const float *block_val(const nt_sparse *sp, int blk, int s)
 {
@@ -114,7 +114,7 @@ static size_t build_block(nt_sparse *sp, int blk, const float *x0, int rows, int
     size_t nnz = 0;
     int n = 0;
     for (int i = i0; i < i1; i += LANES) {
-        const __mmask16 m = tail_mask(i1 - i);
+        const __mmask16 m = nt_first_lanes(i1 - i);
         __m512 v[R];
         __mmask16 any = 0;
         #pragma GCC unroll 4
@@ -205,7 +205,7 @@ static void forward_lanes(float *y, const block *bk, int out, int o0, const floa
     const int rows = bk->rows, n = bk->n;
     const int32_t *col = bk->col;
     const float *const *val = bk->val;
-    const __mmask16 m = tail_mask(out - o0);
+    const __mmask16 m = nt_first_lanes(out - o0);
     __m512 a[R];
     #pragma GCC unroll 4
     for (int s = 0; s < R; s++) a[s] = _mm512_setzero_ps();
@@ -267,7 +267,7 @@ static void backward_lanes(float *dW, const float *dy, const block *bk, int out,
     const int rows = bk->rows, n = bk->n;
     const int32_t *col = bk->col;
     const float *const *val = bk->val;
-    const __mmask16 m = tail_mask(out - o0);
+    const __mmask16 m = nt_first_lanes(out - o0);
     __m512 g[R];
     #pragma GCC unroll 4
     for (int s = 0; s < R; s++)
