@@ -1,5 +1,5 @@
-/* bench_batches.h - what the kernel benchmarks (bench_sparse.c,
- * bench_bf16.c) share: their options, and the batches nt_train makes. */
+/* bench_batches.h - what a kernel benchmark (bench_sparse.c) needs: its
+ * options, and the batches nt_train makes. */
 #ifndef NNTUNE_BENCH_BATCHES_H
 #define NNTUNE_BENCH_BATCHES_H
 

@@ -8,18 +8,17 @@
  * the build reads a batch that is in cache, as in training). For each
  * batch, in order:
  *
- *   build     nt_sparse_build (the blocks of NT_SPARSE_ROWS rows and the
- *             columns where any of them is non-zero)
+ *   build     nt_sparse_build (the non-zero bits by rows, transposed to
+ *             each input's rows)
  *   forward   nt_sparse_forward: y (batch, units) = x W
  *   dW        nt_sparse_backward: dW (784, units) = x^T dy
  *
  * Each part's time is the sum over an epoch's batches, minimum over --runs
- * epochs. "listed" is the entries of the blocks (columns x rows, zeros of a
- * block's other rows included): the multiply-adds each product makes are
- * listed x units, so listed x units x 2 / time is the products' speed,
- * next to the FMA peak that --peak measures (16-lane FMAs on independent
- * registers, one thread). The share of listed entries that are non-zero
- * says how much of that work the blocks waste on zeros.
+ * epochs. The useful multiply-adds of each product are non-zero values x
+ * units, so their flop / time is set against the FMA peak that --peak
+ * measures (16-lane FMAs on independent registers, one thread). The
+ * kernels make more than that: a few neighbouring inputs go together, and
+ * a row where only some of them are non-zero multiplies the others' zeros.
  *
  * A harness to compare kernel changes on: a change to sparse.c that helps
  * shows here first, without the grid's noise (benchmarks/README.md, "Where
@@ -113,18 +112,18 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < d * (size_t)widest; i++) W[i] = (float)(nt_rng_uniform(&rng) - 0.5);
     for (size_t i = 0; i < (size_t)batch * widest; i++) dy[i] = (float)(nt_rng_uniform(&rng) - 0.5);
 
-    printf("%s: %zu images, batch %d, blocks of %d rows, minimum over %d epochs\n",
-           kb.train.source, n, batch, NT_SPARSE_ROWS, runs);
-    printf("units  non-zero  listed  non-zero/listed  build ms  forward ms  dW ms"
+    printf("%s: %zu images, batch %d, minimum over %d epochs\n", kb.train.source, n, batch,
+           runs);
+    printf("units  non-zero  build ms  forward ms  dW ms"
            "  build ns/img  forward ns/img  dW ns/img  forward %%peak  dW %%peak\n");
     const size_t batches = n / (size_t)batch;
     for (int u = 0; u < nu; u++) {
         const int U = units[u];
         part_times best = {1e30, 1e30, 1e30};
-        double listed = 0, nnz = 0;
+        double nnz = 0;
         for (int r = 0; r < runs; r++) {
             part_times t = {0, 0, 0};
-            listed = nnz = 0;
+            nnz = 0;
             for (size_t b = 0; b < batches; b++) {
                 memcpy(xb, X + b * (size_t)batch * d, (size_t)batch * d * sizeof *xb);
                 double t0 = nt_now();
@@ -138,16 +137,15 @@ int main(int argc, char **argv)
                 t.build += t1 - t0;
                 t.forward += t2 - t1;
                 t.dw += t3 - t2;
-                for (int k = 0; k < sp.n_blocks; k++) listed += (double)sp.count[k] * NT_SPARSE_ROWS;
                 nnz += (double)sp.nnz;
             }
             if (t.build < best.build) best.build = t.build;
             if (t.forward < best.forward) best.forward = t.forward;
             if (t.dw < best.dw) best.dw = t.dw;
         }
-        const double flops = listed * U * 2;
-        printf("%5d  %8.1f  %6.1f  %15.3f  %8.2f  %10.2f  %5.2f  %12.0f  %14.0f  %9.0f  %13.0f  %8.0f\n",
-               U, nnz / (double)n, listed / (double)n, nnz / listed, best.build * 1e3,
+        const double flops = nnz * U * 2;
+        printf("%5d  %8.1f  %8.2f  %10.2f  %5.2f  %12.0f  %14.0f  %9.0f  %13.0f  %8.0f\n",
+               U, nnz / (double)n, best.build * 1e3,
                best.forward * 1e3, best.dw * 1e3, best.build * 1e9 / (double)n,
                best.forward * 1e9 / (double)n, best.dw * 1e9 / (double)n,
                100.0 * flops / best.forward / (2 * peak), 100.0 * flops / best.dw / (2 * peak));

@@ -1,6 +1,7 @@
-/* test_sparse.c - the sparse first layer: its products against the dense
- * GEMMs on odd shapes and densities, the density cut-off, and a network that
- * trains the same with the sparse path on and off. */
+/* test_sparse.c - the sparse first layer: its non-zero bits by inputs, its
+ * products bit for bit against a plain loop and against the dense GEMMs on
+ * odd shapes and densities, the density cut-off, and a network that trains
+ * the same with the sparse path on and off. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "net_helpers.h"
 
 // x (B, in) with about `density` of its values non-zero (uniform in (0, 1],
-// like scaled pixels); row 1 all zero when B > 1, so a block has an empty row
+// like scaled pixels); row 1 all zero when B > 1, so some row is empty
 static void fill_sparse(float *x, int B, int in, double density, nt_rng *r)
 {
     for (int i = 0; i < B * in; i++)
@@ -43,11 +44,98 @@ static void skip_without_avx512(void)
     if (!nt_sparse_available()) cr_skip_test("this build has no sparse kernels (no AVX-512)");
 }
 
+// whether x[r, i] is non-zero, as sp's bits by inputs say
+static bool listed_at(const nt_sparse *sp, int r, int i)
+{
+    return sp->col_rows[(size_t)(r / 64) * sp->inputs64 + i] >> (r % 64) & 1;
+}
+
+Test(sparse, the_rows_of_each_input_are_where_it_is_non_zero)
+{
+    skip_without_avx512();
+    // rows across 64-row words, inputs across 64-input squares, in slices
+    enum { B = 130, IN = 150 };
+    const int cut[] = {0, 48, 64, 144, IN};
+    nt_rng r;
+    nt_rng_seed(&r, 20);
+    float *x = malloc(sizeof(float) * B * IN);
+    nt_sparse sp;
+    cr_assert_eq(nt_sparse_init(&sp, 200, IN), NT_OK);
+    for (int round = 0; round < 2; round++) {  // the second over the first's bits
+        fill_sparse(x, B - round, IN, 0.3 - 0.2 * round, &r);
+        for (int k = 0; k < 4; k++) {
+            nt_sparse_build_inputs(&sp, x, B - round, cut[k], cut[k + 1], 1.0);
+            for (int i = cut[k]; i < cut[k + 1]; i++)
+                for (int row = 0; row < 200; row++) {
+                    bool want = row < B - round && x[row * IN + i] != 0.0f;
+                    cr_assert_eq(listed_at(&sp, row, i), want,
+                                 "round %d, slice %d: row %d of input %d listed %d, want %d",
+                                 round, k, row, i, listed_at(&sp, row, i), want);
+                }
+        }
+    }
+    nt_sparse_free(&sp);
+    free(x);
+}
+
+Test(sparse, products_equal_a_plain_loop_over_the_non_zero_values_bit_for_bit)
+{
+    skip_without_avx512();
+    // each sum in ascending order, as fused multiply-adds: y over the
+    // inputs, dW over the rows; outputs around the 16-lane and 64-output
+    // tiles, rows around the 64-row words
+    const int Bs[] = {1, 63, 64, 65, 130}, ins[] = {3, 100}, outs[] = {1, 10, 63, 64, 65, 130};
+    nt_rng r;
+    nt_rng_seed(&r, 23);
+    for (size_t bi = 0; bi < sizeof Bs / sizeof *Bs; bi++)
+        for (size_t ii = 0; ii < sizeof ins / sizeof *ins; ii++)
+            for (size_t oi = 0; oi < sizeof outs / sizeof *outs; oi++) {
+                int B = Bs[bi], in = ins[ii], out = outs[oi];
+                float *x = malloc(sizeof(float) * B * in), *W = malloc(sizeof(float) * in * out);
+                float *dy = malloc(sizeof(float) * B * out), *y = malloc(sizeof(float) * B * out);
+                float *dW = malloc(sizeof(float) * in * out);
+                fill_sparse(x, B, in, 0.25, &r);
+                fill_normal(W, (size_t)in * out, &r);
+                fill_normal(dy, (size_t)B * out, &r);
+                nt_sparse sp;
+                cr_assert_eq(nt_sparse_init(&sp, B, in), NT_OK);
+                cr_assert(nt_sparse_build(&sp, x, B, 1.0));
+                nt_sparse_forward(y, &sp, W, out);
+                nt_sparse_backward(dW, &sp, dy, out);
+                for (int row = 0; row < B; row++)
+                    for (int o = 0; o < out; o++) {
+                        float want = 0.0f;
+                        for (int i = 0; i < in; i++)
+                            if (x[row * in + i] != 0.0f)
+                                want = fmaf(x[row * in + i], W[i * out + o], want);
+                        cr_assert(memcmp(&want, &y[row * out + o], sizeof want) == 0,
+                                  "B=%d in=%d out=%d: y[%d][%d] = %.9g, the loop %.9g", B, in,
+                                  out, row, o, y[row * out + o], want);
+                    }
+                for (int i = 0; i < in; i++)
+                    for (int o = 0; o < out; o++) {
+                        float want = 0.0f;
+                        for (int row = 0; row < B; row++)
+                            if (x[row * in + i] != 0.0f)
+                                want = fmaf(x[row * in + i], dy[row * out + o], want);
+                        cr_assert(memcmp(&want, &dW[i * out + o], sizeof want) == 0,
+                                  "B=%d in=%d out=%d: dW[%d][%d] = %.9g, the loop %.9g", B, in,
+                                  out, i, o, dW[i * out + o], want);
+                    }
+                nt_sparse_free(&sp);
+                free(x);
+                free(W);
+                free(dy);
+                free(y);
+                free(dW);
+            }
+}
+
 Test(sparse, forward_and_backward_match_the_gemms_on_odd_shapes_and_densities)
 {
     skip_without_avx512();
-    // B around the block of 4, out around the 16-lane and 64-output tiles
-    const int Bs[] = {1, 3, 4, 5, 13, 128}, ins[] = {1, 17, 784}, outs[] = {1, 10, 16, 63, 64, 65, 256};
+    // B around the 64-row words, out around the 16-lane and 64-output tiles
+    const int Bs[] = {1, 3, 5, 13, 64, 128}, ins[] = {1, 17, 784}, outs[] = {1, 10, 16, 63, 64, 65, 256};
     const double densities[] = {0.0, 0.05, 0.19, 0.3};
     nt_rng r;
     nt_rng_seed(&r, 21);
@@ -108,10 +196,10 @@ Test(sparse, lists_built_in_slices_of_the_inputs_add_up_to_the_whole)
     cr_assert_eq(nnz, whole.nnz, "the slices saw %zu non-zero values, the whole %zu", nnz,
                  whole.nnz);
     for (int g = 0; g < (IN + 15) / 16; g++) {
-        int listed = 0;
-        for (int k = 0; k < SLICES; k++) listed += sp[k].listed[g];
-        cr_assert_eq(listed, whole.listed[g], "group %d: the slices list %d, the whole %d", g,
-                     listed, whole.listed[g]);
+        int seen = 0;
+        for (int k = 0; k < SLICES; k++) seen += sp[k].group_work[g];
+        cr_assert_eq(seen, whole.group_work[g], "group %d: the slices count %d, the whole %d", g,
+                     seen, whole.group_work[g]);
     }
     memset(y2, 0, sizeof y2);
     for (int i = 0; i < IN * OUT; i++) g2[i] = NAN;
@@ -139,16 +227,13 @@ Test(sparse, a_batch_denser_than_the_cut_off_is_refused_and_counted_up_to_there)
     for (int i = 0; i < 240; i++) x[i * 3 + 1] = 0.5f;  // 240 of 800 non-zero: 30%
     cr_assert(nt_sparse_build(&sp, x, B, 0.3), "30%% non-zero refused at a 0.3 cut-off");
     cr_assert(sp.B == B && sp.nnz == 240, "built B = %d, nnz = %zu; want 8, 240", sp.B, sp.nnz);
-    cr_assert(sp.count[0] == 100 && sp.n_blocks == 2,
-              "block 0 lists %d columns (want 100: every column is non-zero in some row), "
-              "%d blocks (want 2)", sp.count[0], sp.n_blocks);
     x[799] = 0.25f;  // one more: above the cut-off
     cr_assert(!nt_sparse_build(&sp, x, B, 0.3), "241 of 800 non-zero accepted at a 0.3 cut-off");
     cr_assert_eq(sp.B, 0, "a refused build left B = %d", sp.B);
     memset(x, 0, sizeof x);
     cr_assert(nt_sparse_build(&sp, x, 5, 0.0), "an all-zero batch refused at cut-off 0");
-    cr_assert(sp.count[0] == 0 && sp.count[1] == 0, "an all-zero batch lists %d and %d columns",
-              sp.count[0], sp.count[1]);
+    for (int i = 0; i < IN; i++)
+        cr_assert_eq(sp.col_rows[i], 0, "an all-zero batch has rows at input %d", i);
     nt_sparse_free(&sp);
     nt_sparse_free(&sp);  // safe twice
 }

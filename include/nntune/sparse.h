@@ -6,18 +6,22 @@
  * sample, forward and dW). With W stored (in, out) (dense.h), a zero input
  * skips a whole row of W, so these products cost what the non-zeros cost.
  *
- * Rows are taken NT_SPARSE_ROWS at a time: a block lists the columns where
- * any of its rows is non-zero, with every row's value there (0 where that
- * row is zero), so one load of a row of W serves all of the block's rows.
- * The kernels use AVX-512 (compress for the gather, 16-lane FMAs); a build
- * without it has no sparse path (nt_sparse_available() is false) and the
- * network uses its GEMMs. */
+ * A build records which values are non-zero as bits, by rows, then
+ * transposes them: for each input, the rows where it is non-zero. Both
+ * products go by inputs, a few neighbouring ones at a time (neighbouring
+ * pixels are non-zero together): the forward keeps their rows of W in
+ * registers and adds them into each row of y where any of them is
+ * non-zero; dW keeps their rows of dW in registers, sums the rows of dy
+ * into them, and writes each once. Each sum takes its non-zero terms in
+ * ascending order (inputs for y, rows for dW), as a plain loop over x's
+ * values would: skipping a zero term leaves a float sum unchanged, so the
+ * results are that loop's, bit for bit, whatever the batch's pattern.
+ * The kernels use AVX-512; a build without it has no sparse path
+ * (nt_sparse_available() is false) and the network uses its GEMMs. */
 #ifndef NNTUNE_SPARSE_H
 #define NNTUNE_SPARSE_H
 
 #include "nntune/common.h"
-
-#define NT_SPARSE_ROWS 4
 
 /* Above this fraction of non-zero values the GEMM is faster: at MNIST's 19%
  * the sparse products take 0.6x the time of OpenBLAS's AVX-512 GEMMs, at
@@ -26,17 +30,23 @@
 
 typedef struct {
     int max_batch, in;
-    int stride;        /* entries reserved per block: in rounded up to 16 */
+    int inputs64;      /* in rounded up to 64 */
+    int words;         /* 64-row words of an input's rows: ceil(max_batch / 64) */
     int B;             /* rows of the batch it was built from; 0: not built */
-    int n_blocks;      /* ceil(B / NT_SPARSE_ROWS) */
     int i0, i1;        /* the inputs it lists, [i0, i1): all of them, or a
                           thread's slice (below) */
-    int *count;        /* (blocks) columns listed in each block */
-    int32_t *col;      /* (blocks, stride) the block's columns, ascending */
-    float *val;        /* (blocks, NT_SPARSE_ROWS, stride) row s's value at
-                          the block's k-th column; 0 for rows past B */
-    int *listed;       /* (stride / 16) entries listed in each group of 16
-                          inputs, over all blocks; 0 outside [i0, i1) */
+    const float *x;    /* the batch it was built from: the products read its
+                          values, so it must not change until they are done */
+    uint16_t *row_nz;  /* (inputs64 / 64, 64 words, 4) bit c of [k][r][g]:
+                          x[r, 64 k + 16 g + c] is non-zero */
+    uint64_t *col_rows;/* (words, inputs64) bit b of [w][i]: x[64 w + b, i]
+                          is non-zero */
+    int *group_work;   /* (inputs64 / 16) each group of 16 inputs' work, for
+                          threads to share (below): over blocks of 4 rows,
+                          the inputs where any of a block's rows is
+                          non-zero; 0 outside [i0, i1) */
+    float *tile;       /* (max_batch, 64) the products' scratch: 64 outputs
+                          of y or of dy */
     size_t nnz;        /* non-zero values of the batch */
 } nt_sparse;
 
@@ -51,7 +61,8 @@ void nt_sparse_free(nt_sparse *sp);
 
 /* Build sp from x (B, in), B <= max_batch. Returns false, with sp->B = 0,
  * when more than max_density of x's values are non-zero (it stops counting
- * as soon as they are) or the build has no sparse path. */
+ * as soon as they are) or the build has no sparse path. The products read
+ * x's values again: x must not change until they are done. */
 bool nt_sparse_build(nt_sparse *sp, const float *x /*(B,in)*/, int B, double max_density);
 
 /* y (B, out) = x W for the x that sp was built from (overwritten). */
@@ -71,10 +82,10 @@ void nt_sparse_backward(float *dW /*(in,out)*/, const nt_sparse *sp,
  * nt_sparse_build would decide. The products then take a slice of the
  * inputs within the built ones: y = x[:, i0:i1] W[i0:i1, :] (every row and
  * unit of y overwritten: a partial sum) and dW[i0:i1, :] = x[:, i0:i1]^T dy
- * (those rows only). sp->listed counts what the products' time follows, so
- * threads can take equal shares of it. Blocks of a batch of B rows:
- * ceil(B / NT_SPARSE_ROWS). */
-int nt_sparse_blocks(int B);
+ * (those rows only). Threads can take equal shares of the products' work
+ * by sp->group_work. (The measure is the one the cuts have always used, as
+ * they set how the partial sums round: a new one would change what a
+ * sharded training computes.) */
 size_t nt_sparse_build_inputs(nt_sparse *sp, const float *x /*(B,in)*/, int B, int i0, int i1,
                               double max_density);
 bool nt_sparse_finish(nt_sparse *sp, int B, size_t nnz, double max_density);

@@ -120,7 +120,7 @@ static nt_sparse *shard_sparse(const step_state *st, int k)
 static size_t group_listed(const step_state *st, int g)
 {
     size_t listed = 0;
-    for (int k = 0; k < st->n; k++) listed += (size_t)shard_sparse(st, k)->listed[g];
+    for (int k = 0; k < st->n; k++) listed += (size_t)shard_sparse(st, k)->group_work[g];
     return listed;
 }
 

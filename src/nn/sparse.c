@@ -1,5 +1,5 @@
-/* sparse.c - mostly-zero inputs in blocks of NT_SPARSE_ROWS rows, and the
- * first layer's products over their non-zero columns (AVX-512). */
+/* sparse.c - which of a batch's inputs are non-zero, by rows and by inputs,
+ * and the first layer's products over those only (AVX-512). */
 #include "nntune/sparse.h"
 
 #include <assert.h>
@@ -11,11 +11,15 @@
 
 #include "lanes.h"
 
-enum { R = NT_SPARSE_ROWS, LANES = 16, TILE = 4 };  // a tile: TILE x 16 outputs
+// TILE_OUT outputs at a time, in up to TILE_OUT / 16 registers a row; the
+// forward takes FORWARD_INPUTS inputs at a time, dW DW_INPUTS (measured
+// best on MNIST: benchmarks/README.md, "Where to speed up", item 13)
+enum { LANES = 16, TILE_OUT = 64, FORWARD_INPUTS = 4, DW_INPUTS = 2 };
+enum { WORK_ROWS = 4 };  // group_work's blocks of rows (sparse.h)
 
-// The R x TILE accumulators stay in registers only when the small loops
-// over them are unrolled, which -O2 does not do by itself: hence the
-// "#pragma GCC unroll" on each (without them the kernels run 2-3x slower).
+// The accumulators stay in registers only when the small loops over them
+// are unrolled and their counts are constants: hence "#pragma GCC unroll"
+// on each, and the kernels inlined into a switch over the register count.
 
 bool nt_sparse_available(void)
 {
@@ -32,129 +36,143 @@ nt_status nt_sparse_init(nt_sparse *sp, int max_batch, int in)
     memset(sp, 0, sizeof *sp);
     sp->max_batch = max_batch;
     sp->in = in;
-    sp->stride = (in + LANES - 1) / LANES * LANES;
-    size_t blocks = ((size_t)max_batch + R - 1) / R, entries = blocks * (size_t)sp->stride;
-    sp->count = nt_alloc(blocks * sizeof *sp->count);
-    sp->col = nt_alloc(entries * sizeof *sp->col);
-    sp->val = nt_alloc(entries * R * sizeof *sp->val);
-    sp->listed = nt_alloc((size_t)(sp->stride / LANES) * sizeof *sp->listed);
-    if (!sp->count || !sp->col || !sp->val || !sp->listed) {
-        nt_errorf("sparse: out of memory for %zu blocks of %d columns", blocks, in);
+    sp->inputs64 = (in + 63) / 64 * 64;
+    sp->words = (max_batch + 63) / 64;
+    // whole 64 x 64 squares of bits, for the transpose
+    const size_t bits = (size_t)sp->words * 64 * (size_t)sp->inputs64;
+    sp->row_nz = nt_alloc(bits / 8);
+    sp->col_rows = nt_alloc(bits / 8);
+    sp->group_work = nt_alloc((size_t)(sp->inputs64 / LANES) * sizeof *sp->group_work);
+    sp->tile = nt_alloc((size_t)max_batch * TILE_OUT * sizeof *sp->tile);
+    if (!sp->row_nz || !sp->col_rows || !sp->group_work || !sp->tile) {
+        nt_errorf("sparse: out of memory for batches of %d rows of %d inputs", max_batch, in);
         nt_sparse_free(sp);
         return NT_ERR_NOMEM;
     }
+    // a build over a slice of the inputs transposes whole squares: the
+    // bits outside it are never read, but are defined
+    memset(sp->row_nz, 0, bits / 8);
     return NT_OK;
 }
 
 void nt_sparse_free(nt_sparse *sp)
 {
     if (!sp) return;
-    nt_free(sp->count);
-    nt_free(sp->col);
-    nt_free(sp->val);
-    nt_free(sp->listed);
+    nt_free(sp->row_nz);
+    nt_free(sp->col_rows);
+    nt_free(sp->group_work);
+    nt_free(sp->tile);
     memset(sp, 0, sizeof *sp);
 }
 
 #ifdef __AVX512F__
 
-static const float *block_val(const nt_sparse *sp, int blk, int s)
+// Rows r0 .. r0 + rows - 1 (rows <= 4) of inputs [i0, i1) (i0 a multiple
+// of 16): their bits into row_nz, and each group's count of the inputs
+// where any of them is non-zero into group_work. Returns their non-zero
+// values.
+static size_t mark_rows(nt_sparse *sp, const float *x, int r0, int rows, int i0, int i1)
 {
-    return sp->val + ((size_t)blk * R + (size_t)s) * sp->stride;
-}
-
-static int block_rows(int B, int blk) { return B - blk * R < R ? B - blk * R : R; }
-
-/* One built block as the kernels read it. */
-typedef struct {
-    int rows;                 /* rows of the batch in it, 1..R */
-    int n;                    /* columns listed */
-    const int32_t *col;       /* (n) */
-    const float *val[R];      /* (R, n): row s's value at each column */
-} block;
-
-// first of the n ascending columns that is >= c
-static int lower_bound(const int32_t *col, int n, int c)
-{
-    int lo = 0, hi = n;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (col[mid] < c) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
-// block blk, with only its columns in [i0, i1)
-static block block_of(const nt_sparse *sp, int blk, int i0, int i1)
-{
-    const int32_t *col = sp->col + (size_t)blk * sp->stride;
-    const int n = sp->count[blk];
-    const int k0 = i0 > sp->i0 ? lower_bound(col, n, i0) : 0;
-    const int k1 = i1 < sp->i1 ? lower_bound(col, n, i1) : n;
-    block b = {block_rows(sp->B, blk), k1 - k0, col + k0, {0}};
-    #pragma GCC unroll 4
-    for (int s = 0; s < R; s++) b.val[s] = block_val(sp, blk, s) + k0;
-    return b;
-}
-
-// List block blk's columns in [i0, i1) (i0 a multiple of 16): rows rows
-// (<= R) of x starting at x0. Returns the non-zero values seen.
-static size_t build_block(nt_sparse *sp, int blk, const float *x0, int rows, int i0, int i1)
-{
-    const int in = sp->in;
-    int32_t *col = sp->col + (size_t)blk * sp->stride;
-    float *val[R];
-    #pragma GCC unroll 4
-    for (int s = 0; s < R; s++) val[s] = (float *)block_val(sp, blk, s);
-    __m512i index = _mm512_add_epi32(_mm512_set1_epi32(i0),
-                                     _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-                                                       12, 13, 14, 15));
-    const __m512i step = _mm512_set1_epi32(LANES);
+    const size_t square = (size_t)sp->words * 64 * 4;  // uint16s of 64 inputs
+    uint16_t *bits = sp->row_nz + (size_t)r0 * 4;
     size_t nnz = 0;
-    int n = 0;
     for (int i = i0; i < i1; i += LANES) {
-        const __mmask16 m = nt_first_lanes(i1 - i);
-        __m512 v[R];
+        const __mmask16 tail = nt_first_lanes(i1 - i);
         __mmask16 any = 0;
-        #pragma GCC unroll 4
-        for (int s = 0; s < R; s++) {
-            v[s] = s < rows ? _mm512_maskz_loadu_ps(m, x0 + (size_t)s * in + i)
-                            : _mm512_setzero_ps();
-            __mmask16 nz = _mm512_cmpneq_ps_mask(v[s], _mm512_setzero_ps());
+        for (int s = 0; s < rows; s++) {
+            const __m512 v = _mm512_maskz_loadu_ps(tail, x + (size_t)(r0 + s) * sp->in + i);
+            const __mmask16 nz = _mm512_cmpneq_ps_mask(v, _mm512_setzero_ps());
+            bits[(size_t)(i / 64) * square + (size_t)s * 4 + (i / LANES) % 4] = nz;
             nnz += (size_t)__builtin_popcount(nz);
             any |= nz;
         }
-        // full-width stores: they stay inside the block's stride, and the
-        // lanes past n are overwritten by the next columns or never read
-        #pragma GCC unroll 4
-        for (int s = 0; s < R; s++)
-            _mm512_storeu_ps(val[s] + n, _mm512_maskz_compress_ps(any, v[s]));
-        _mm512_storeu_si512(col + n, _mm512_maskz_compress_epi32(any, index));
-        const int listed = __builtin_popcount(any);
-        n += listed;
-        sp->listed[i / LANES] += listed;
-        index = _mm512_add_epi32(index, step);
+        sp->group_work[i / LANES] += __builtin_popcount(any);
     }
-    sp->count[blk] = n;
     return nnz;
+}
+
+// Rows k and k + h of a 64 x 64 bit square (row r's bit c: column c) trade
+// k's high h bits of each 2h for k + h's low ones (Hacker's Delight 7-3).
+// lo_new: row k's new bits, from its own (a) and k + h's (b).
+static inline __m512i swap_low(__m512i a, __m512i b, int h, __m512i m)
+{
+    const __m512i t = _mm512_and_si512(_mm512_xor_si512(_mm512_srli_epi64(a, h), b), m);
+    return _mm512_xor_si512(a, _mm512_slli_epi64(t, h));
+}
+// hi_new: row k + h's new bits, from its own (a) and k's (b).
+static inline __m512i swap_high(__m512i a, __m512i b, int h, __m512i m)
+{
+    return _mm512_xor_si512(a, _mm512_and_si512(_mm512_xor_si512(_mm512_srli_epi64(b, h), a), m));
+}
+
+// a, 64 rows of 64 bits, 8 to a register (a[r] bit c), transposed in
+// place (a[c] bit r): six rounds of swaps, h = 32, 16, 8 between
+// registers, then 4, 2, 1 between the lanes of each
+static void transpose_64(__m512i a[8])
+{
+    static const uint64_t mask[6] = {0x00000000FFFFFFFFull, 0x0000FFFF0000FFFFull,
+                                     0x00FF00FF00FF00FFull, 0x0F0F0F0F0F0F0F0Full,
+                                     0x3333333333333333ull, 0x5555555555555555ull};
+    for (int round = 0; round < 3; round++) {
+        const int h = 32 >> round, span = h / 8;
+        const __m512i m = _mm512_set1_epi64((long long)mask[round]);
+        for (int k = 0; k < 8; k++) {
+            if (k & span) continue;
+            const __m512i lo = a[k], hi = a[k + span];
+            a[k] = swap_low(lo, hi, h, m);
+            a[k + span] = swap_high(hi, lo, h, m);
+        }
+    }
+    const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int round = 3; round < 6; round++) {
+        const int h = 32 >> round;
+        const __m512i m = _mm512_set1_epi64((long long)mask[round]);
+        const __m512i partner = _mm512_xor_si512(lane, _mm512_set1_epi64(h));
+        const __mmask8 high = _mm512_test_epi64_mask(lane, _mm512_set1_epi64(h));
+        for (int k = 0; k < 8; k++) {
+            const __m512i b = _mm512_permutexvar_epi64(partner, a[k]);
+            a[k] = _mm512_mask_blend_epi64(high, swap_low(a[k], b, h, m),
+                                           swap_high(a[k], b, h, m));
+        }
+    }
+}
+
+// col_rows from row_nz: each input of [i0, i1)'s rows, of the batch's B
+static void transpose_rows(nt_sparse *sp, int B, int i0, int i1)
+{
+    const int words = (B + 63) / 64;
+    for (int c = i0 / 64; c * 64 < i1; c++) {
+        for (int w = 0; w < words; w++) {
+            const uint16_t *src = sp->row_nz + ((size_t)c * sp->words + w) * 64 * 4;
+            __m512i a[8];
+            for (int k = 0; k < 8; k++) {
+                const int left = B - w * 64 - k * 8;  // rows of the batch from here
+                const __mmask8 rows = left >= 8 ? 0xFF : left <= 0 ? 0 : (__mmask8)((1u << left) - 1);
+                a[k] = _mm512_maskz_loadu_epi64(rows, src + k * 8 * 4);
+            }
+            transpose_64(a);
+            uint64_t *dst = sp->col_rows + (size_t)w * sp->inputs64 + (size_t)c * 64;
+            for (int k = 0; k < 8; k++) _mm512_storeu_si512(dst + k * 8, a[k]);
+        }
+    }
 }
 
 size_t nt_sparse_build_inputs(nt_sparse *sp, const float *x, int B, int i0, int i1,
                               double max_density)
 {
-    assert(sp && sp->col && x && B >= 1 && B <= sp->max_batch);
+    assert(sp && sp->row_nz && x && B >= 1 && B <= sp->max_batch);
     assert(0 <= i0 && i0 <= i1 && i1 <= sp->in && (i0 % LANES == 0 || i0 == i1));
     const size_t most = (size_t)(max_density * (double)B * sp->in);
     sp->i0 = i0;
     sp->i1 = i1;
-    memset(sp->listed, 0, (size_t)(sp->stride / LANES) * sizeof *sp->listed);
+    memset(sp->group_work, 0, (size_t)(sp->inputs64 / LANES) * sizeof *sp->group_work);
     size_t nnz = 0;
-    const int blocks = nt_sparse_blocks(B);
-    for (int blk = 0; blk < blocks; blk++) {
-        nnz += build_block(sp, blk, x + (size_t)blk * R * sp->in, block_rows(B, blk), i0, i1);
+    for (int r0 = 0; r0 < B; r0 += WORK_ROWS) {
+        nnz += mark_rows(sp, x, r0, B - r0 < WORK_ROWS ? B - r0 : WORK_ROWS, i0, i1);
         if (nnz > most) return SIZE_MAX;
     }
+    transpose_rows(sp, B, i0, i1);
+    sp->x = x;
     return nnz;
 }
 
@@ -163,137 +181,174 @@ bool nt_sparse_finish(nt_sparse *sp, int B, size_t nnz, double max_density)
     assert(sp && B >= 1 && B <= sp->max_batch);
     bool ok = nnz != SIZE_MAX && (double)nnz <= max_density * (double)B * sp->in;
     sp->B = ok ? B : 0;
-    sp->n_blocks = ok ? nt_sparse_blocks(B) : 0;
     sp->nnz = ok ? nnz : 0;
     return ok;
 }
 
-// y rows of one block, outputs [o0, o0 + TILE * 16): R x TILE accumulators
-// in registers, one load of each W row's tile for all R rows
-static void forward_tile(float *y, const block *bk, int out, int o0, const float *W)
+// Bits of the rows in word w (64 w ..) where any of inputs j .. j + nc - 1
+// is non-zero
+static inline __attribute__((always_inline)) uint64_t any_rows(const nt_sparse *sp, int j,
+                                                               const int nc, int w)
 {
-    const int rows = bk->rows, n = bk->n;
-    const int32_t *col = bk->col;
-    const float *const *val = bk->val;
-    __m512 a[R][TILE];
+    const uint64_t *rows = sp->col_rows + (size_t)w * sp->inputs64 + j;
+    uint64_t any = 0;
     #pragma GCC unroll 4
-    for (int s = 0; s < R; s++)
+    for (int c = 0; c < nc; c++) any |= rows[c];
+    return any;
+}
+
+// The tile's rows of 64 floats and a product's (out wide) outputs o0 ..
+// o0 + width - 1
+static void tile_from(float *tile, const float *src, int B, int out, int o0, int width)
+{
+    for (int r = 0; r < B; r++) {
         #pragma GCC unroll 4
-        for (int t = 0; t < TILE; t++) a[s][t] = _mm512_setzero_ps();
-    for (int k = 0; k < n; k++) {
-        const float *w = W + (size_t)col[k] * out + o0;
-        __m512 wv[TILE];
+        for (int t = 0; t < TILE_OUT / LANES; t++) {
+            const __mmask16 m = nt_first_lanes(width - t * LANES > 0 ? width - t * LANES : 0);
+            _mm512_storeu_ps(tile + (size_t)r * TILE_OUT + t * LANES,
+                             _mm512_maskz_loadu_ps(m, src + (size_t)r * out + o0 + t * LANES));
+        }
+    }
+}
+
+static void tile_to(float *dst, const float *tile, int B, int out, int o0, int width)
+{
+    for (int r = 0; r < B; r++) {
         #pragma GCC unroll 4
-        for (int t = 0; t < TILE; t++) wv[t] = _mm512_loadu_ps(w + t * LANES);
+        for (int t = 0; t < TILE_OUT / LANES; t++) {
+            const __mmask16 m = nt_first_lanes(width - t * LANES > 0 ? width - t * LANES : 0);
+            _mm512_mask_storeu_ps(dst + (size_t)r * out + o0 + t * LANES, m,
+                                  _mm512_loadu_ps(tile + (size_t)r * TILE_OUT + t * LANES));
+        }
+    }
+}
+
+// The tile's rows (y's outputs o0 .. o0 + 16 nt - 1) += x[:, j : j + nc]
+// W[j : j + nc, those outputs]: W's nc x nt registers stay loaded while
+// each row where any of the nc inputs is non-zero adds them, input by input.
+// The last register holds the lanes in `last`.
+static inline __attribute__((always_inline)) void
+forward_inputs(float *tile, const nt_sparse *sp, const float *W, int out, int j, int o0,
+               const int nc, const int nt, __mmask16 last)
+{
+    const float *x = sp->x + j;
+    __m512 w[FORWARD_INPUTS][TILE_OUT / LANES];
+    #pragma GCC unroll 4
+    for (int c = 0; c < nc; c++)
         #pragma GCC unroll 4
-        for (int s = 0; s < R; s++) {
-            __m512 v = _mm512_set1_ps(val[s][k]);
+        for (int t = 0; t < nt; t++)
+            w[c][t] = _mm512_maskz_loadu_ps(t == nt - 1 ? last : 0xFFFF,
+                                            W + (size_t)(j + c) * out + o0 + t * LANES);
+    const int words = (sp->B + 63) / 64;
+    for (int wd = 0; wd < words; wd++) {
+        for (uint64_t any = any_rows(sp, j, nc, wd); any; any &= any - 1) {
+            const int r = wd * 64 + __builtin_ctzll(any);  // ascending
+            float *y = tile + (size_t)r * TILE_OUT;
+            __m512 a[TILE_OUT / LANES];
             #pragma GCC unroll 4
-            for (int t = 0; t < TILE; t++) a[s][t] = _mm512_fmadd_ps(v, wv[t], a[s][t]);
+            for (int t = 0; t < nt; t++) a[t] = _mm512_loadu_ps(y + t * LANES);
+            #pragma GCC unroll 4
+            for (int c = 0; c < nc; c++) {
+                const __m512 v = _mm512_set1_ps(x[(size_t)r * sp->in + c]);
+                #pragma GCC unroll 4
+                for (int t = 0; t < nt; t++) a[t] = _mm512_fmadd_ps(v, w[c][t], a[t]);
+            }
+            #pragma GCC unroll 4
+            for (int t = 0; t < nt; t++) _mm512_storeu_ps(y + t * LANES, a[t]);
+        }
+    }
+}
+
+// dW[j : j + nc, o0 .. o0 + 16 nt - 1] = x[:, j : j + nc]^T (the tile's
+// rows: dy's outputs o0 ..): nc x nt registers of sums, each taking the rows
+// where any of the nc inputs is non-zero, written once.
+static inline __attribute__((always_inline)) void
+dw_inputs(float *dW, const nt_sparse *sp, const float *tile, int out, int j, int o0,
+          const int nc, const int nt, __mmask16 last)
+{
+    const float *x = sp->x + j;
+    __m512 a[DW_INPUTS][TILE_OUT / LANES];
+    #pragma GCC unroll 4
+    for (int c = 0; c < nc; c++)
+        #pragma GCC unroll 4
+        for (int t = 0; t < nt; t++) a[c][t] = _mm512_setzero_ps();
+    const int words = (sp->B + 63) / 64;
+    for (int wd = 0; wd < words; wd++) {
+        for (uint64_t any = any_rows(sp, j, nc, wd); any; any &= any - 1) {
+            const int r = wd * 64 + __builtin_ctzll(any);  // ascending
+            const float *g = tile + (size_t)r * TILE_OUT;
+            __m512 gr[TILE_OUT / LANES];
+            #pragma GCC unroll 4
+            for (int t = 0; t < nt; t++) gr[t] = _mm512_loadu_ps(g + t * LANES);
+            #pragma GCC unroll 4
+            for (int c = 0; c < nc; c++) {
+                const __m512 v = _mm512_set1_ps(x[(size_t)r * sp->in + c]);
+                #pragma GCC unroll 4
+                for (int t = 0; t < nt; t++) a[c][t] = _mm512_fmadd_ps(v, gr[t], a[c][t]);
+            }
         }
     }
     #pragma GCC unroll 4
-    for (int s = 0; s < rows; s++)
+    for (int c = 0; c < nc; c++)
         #pragma GCC unroll 4
-        for (int t = 0; t < TILE; t++)
-            _mm512_storeu_ps(y + (size_t)s * out + o0 + t * LANES, a[s][t]);
+        for (int t = 0; t < nt; t++)
+            _mm512_mask_storeu_ps(dW + (size_t)(j + c) * out + o0 + t * LANES,
+                                  t == nt - 1 ? last : 0xFFFF, a[c][t]);
 }
 
-// the same for the last outputs, 16 (or fewer, masked) at a time
-static void forward_lanes(float *y, const block *bk, int out, int o0, const float *W)
+// Inputs [i0, i1) for one tile of outputs, in groups of FORWARD_INPUTS or
+// DW_INPUTS, then one at a time; nt registers a row
+static inline __attribute__((always_inline)) void
+tile_inputs(bool forward, float *dst, const nt_sparse *sp, const float *src, int out, int i0,
+            int i1, int o0, const int nt, __mmask16 last)
 {
-    const int rows = bk->rows, n = bk->n;
-    const int32_t *col = bk->col;
-    const float *const *val = bk->val;
-    const __mmask16 m = nt_first_lanes(out - o0);
-    __m512 a[R];
-    #pragma GCC unroll 4
-    for (int s = 0; s < R; s++) a[s] = _mm512_setzero_ps();
-    for (int k = 0; k < n; k++) {
-        __m512 wv = _mm512_maskz_loadu_ps(m, W + (size_t)col[k] * out + o0);
-        #pragma GCC unroll 4
-        for (int s = 0; s < R; s++) a[s] = _mm512_fmadd_ps(_mm512_set1_ps(val[s][k]), wv, a[s]);
+    int j = i0;
+    if (forward) {
+        for (; j + FORWARD_INPUTS <= i1; j += FORWARD_INPUTS)
+            forward_inputs(dst, sp, src, out, j, o0, FORWARD_INPUTS, nt, last);
+        for (; j < i1; j++) forward_inputs(dst, sp, src, out, j, o0, 1, nt, last);
+    } else {
+        for (; j + DW_INPUTS <= i1; j += DW_INPUTS)
+            dw_inputs(dst, sp, src, out, j, o0, DW_INPUTS, nt, last);
+        for (; j < i1; j++) dw_inputs(dst, sp, src, out, j, o0, 1, nt, last);
     }
-    #pragma GCC unroll 4
-    for (int s = 0; s < rows; s++) _mm512_mask_storeu_ps(y + (size_t)s * out + o0, m, a[s]);
+}
+
+// One product, outputs TILE_OUT at a time: the tile (32 KB at batch 128)
+// stays in L1 while every input's rows read or add to it
+static void product(bool forward, float *dst, const nt_sparse *sp, const float *src, int out,
+                    int i0, int i1)
+{
+    const int B = sp->B;
+    for (int o0 = 0; o0 < out; o0 += TILE_OUT) {
+        const int width = out - o0 < TILE_OUT ? out - o0 : TILE_OUT;
+        if (forward) memset(sp->tile, 0, (size_t)B * TILE_OUT * sizeof *sp->tile);
+        else tile_from(sp->tile, src, B, out, o0, width);
+        float *tile_dst = forward ? sp->tile : dst;
+        const float *tile_src = forward ? src : sp->tile;
+        const __mmask16 last = nt_first_lanes(width - (width - 1) / LANES * LANES);
+        switch ((width + LANES - 1) / LANES) {
+        case 1: tile_inputs(forward, tile_dst, sp, tile_src, out, i0, i1, o0, 1, last); break;
+        case 2: tile_inputs(forward, tile_dst, sp, tile_src, out, i0, i1, o0, 2, last); break;
+        case 3: tile_inputs(forward, tile_dst, sp, tile_src, out, i0, i1, o0, 3, last); break;
+        default: tile_inputs(forward, tile_dst, sp, tile_src, out, i0, i1, o0, 4, last); break;
+        }
+        if (forward) tile_to(dst, sp->tile, B, out, o0, width);
+    }
 }
 
 void nt_sparse_forward_inputs(float *y, const nt_sparse *sp, const float *W, int out,
                               int i0, int i1)
 {
     assert(y && sp && sp->B >= 1 && W && out >= 1 && sp->i0 <= i0 && i0 <= i1 && i1 <= sp->i1);
-    for (int blk = 0; blk < sp->n_blocks; blk++) {
-        const block bk = block_of(sp, blk, i0, i1);
-        float *yb = y + (size_t)blk * R * out;
-        int o0 = 0;
-        for (; o0 + TILE * LANES <= out; o0 += TILE * LANES) forward_tile(yb, &bk, out, o0, W);
-        for (; o0 < out; o0 += LANES) forward_lanes(yb, &bk, out, o0, W);
-    }
-}
-
-// dW rows of one block's columns, outputs [o0, o0 + TILE * 16) += the
-// block's rows' values times their dy: the R x TILE dy tiles stay in
-// registers while each column's dW tile is read and written once
-static void backward_tile(float *dW, const float *dy, const block *bk, int out, int o0)
-{
-    const int rows = bk->rows, n = bk->n;
-    const int32_t *col = bk->col;
-    const float *const *val = bk->val;
-    __m512 g[R][TILE];
-    #pragma GCC unroll 4
-    for (int s = 0; s < R; s++)
-        #pragma GCC unroll 4
-        for (int t = 0; t < TILE; t++)
-            g[s][t] = s < rows ? _mm512_loadu_ps(dy + (size_t)s * out + o0 + t * LANES)
-                               : _mm512_setzero_ps();
-    for (int k = 0; k < n; k++) {
-        float *d = dW + (size_t)col[k] * out + o0;
-        __m512 a[TILE];
-        #pragma GCC unroll 4
-        for (int t = 0; t < TILE; t++) a[t] = _mm512_loadu_ps(d + t * LANES);
-        #pragma GCC unroll 4
-        for (int s = 0; s < R; s++) {
-            __m512 v = _mm512_set1_ps(val[s][k]);
-            #pragma GCC unroll 4
-            for (int t = 0; t < TILE; t++) a[t] = _mm512_fmadd_ps(v, g[s][t], a[t]);
-        }
-        #pragma GCC unroll 4
-        for (int t = 0; t < TILE; t++) _mm512_storeu_ps(d + t * LANES, a[t]);
-    }
-}
-
-static void backward_lanes(float *dW, const float *dy, const block *bk, int out, int o0)
-{
-    const int rows = bk->rows, n = bk->n;
-    const int32_t *col = bk->col;
-    const float *const *val = bk->val;
-    const __mmask16 m = nt_first_lanes(out - o0);
-    __m512 g[R];
-    #pragma GCC unroll 4
-    for (int s = 0; s < R; s++)
-        g[s] = s < rows ? _mm512_maskz_loadu_ps(m, dy + (size_t)s * out + o0)
-                        : _mm512_setzero_ps();
-    for (int k = 0; k < n; k++) {
-        float *d = dW + (size_t)col[k] * out + o0;
-        __m512 a = _mm512_maskz_loadu_ps(m, d);
-        #pragma GCC unroll 4
-        for (int s = 0; s < R; s++) a = _mm512_fmadd_ps(_mm512_set1_ps(val[s][k]), g[s], a);
-        _mm512_mask_storeu_ps(d, m, a);
-    }
+    product(true, y, sp, W, out, i0, i1);
 }
 
 void nt_sparse_backward_inputs(float *dW, const nt_sparse *sp, const float *dy, int out,
                                int i0, int i1)
 {
     assert(dW && sp && sp->B >= 1 && dy && out >= 1 && sp->i0 <= i0 && i0 <= i1 && i1 <= sp->i1);
-    memset(dW + (size_t)i0 * out, 0, (size_t)(i1 - i0) * out * sizeof *dW);
-    for (int blk = 0; blk < sp->n_blocks; blk++) {
-        const block bk = block_of(sp, blk, i0, i1);
-        const float *dyb = dy + (size_t)blk * R * out;
-        int o0 = 0;
-        for (; o0 + TILE * LANES <= out; o0 += TILE * LANES) backward_tile(dW, dyb, &bk, out, o0);
-        for (; o0 < out; o0 += LANES) backward_lanes(dW, dyb, &bk, out, o0);
-    }
+    product(false, dW, sp, dy, out, i0, i1);
 }
 
 #else  // no AVX-512: no sparse path; the network uses its GEMMs
@@ -328,8 +383,6 @@ void nt_sparse_backward_inputs(float *dW, const nt_sparse *sp, const float *dy, 
 }
 
 #endif
-
-int nt_sparse_blocks(int B) { return (B + R - 1) / R; }
 
 bool nt_sparse_build(nt_sparse *sp, const float *x, int B, double max_density)
 {
