@@ -91,15 +91,16 @@ static size_t mark_rows(nt_sparse *sp, const float *x, int r0, int rows, int i0,
     return nnz;
 }
 
-// Rows k and k + h of a 64 x 64 bit square (row r's bit c: column c) trade
-// k's high h bits of each 2h for k + h's low ones (Hacker's Delight 7-3).
-// lo_new: row k's new bits, from its own (a) and k + h's (b).
+// One swap of the 64 x 64 bit transpose (Hacker's Delight 7-3; row r's bit
+// c is column c) between rows k and k + h, k's bit h clear: k's bits c + h
+// trade places with k + h's bits c, for each c whose bit h is clear (m).
+// swap_low: row k's new bits, from a = row k and b = row k + h.
 static inline __m512i swap_low(__m512i a, __m512i b, int h, __m512i m)
 {
     const __m512i t = _mm512_and_si512(_mm512_xor_si512(_mm512_srli_epi64(a, h), b), m);
     return _mm512_xor_si512(a, _mm512_slli_epi64(t, h));
 }
-// hi_new: row k + h's new bits, from its own (a) and k's (b).
+// swap_high: row k + h's new bits, from a = row k + h and b = row k.
 static inline __m512i swap_high(__m512i a, __m512i b, int h, __m512i m)
 {
     return _mm512_xor_si512(a, _mm512_and_si512(_mm512_xor_si512(_mm512_srli_epi64(b, h), a), m));
