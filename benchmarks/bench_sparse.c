@@ -20,6 +20,12 @@
  * kernels make more than that: a few neighbouring inputs go together, and
  * a row where only some of them are non-zero multiplies the others' zeros.
  *
+ * The same two products through the GEMMs (nt_dense_forward and
+ * nt_dense_backward's dW, OpenBLAS on one thread, with the kernels that
+ * OPENBLAS_CORETYPE selects) are timed on the same batches too: "sparse /
+ * GEMM" is where NT_SPARSE_MAX_DENSITY's cut-off should sit for a data
+ * set of that density (run it with --data fashion-mnist for 50%).
+ *
  * A harness to compare kernel changes on: a change to sparse.c that helps
  * shows here first, without the grid's noise (benchmarks/README.md, "Where
  * to speed up nntune", item 8, lists what was tried with it).
@@ -39,7 +45,10 @@
 #include <immintrin.h>
 #endif
 
+#include <cblas.h>
+
 #include "bench_batches.h"
+#include "nntune/dense.h"
 #include "nntune/sparse.h"
 
 /* Multiply-adds a second on 16-lane FMAs, one thread: 16 independent
@@ -72,6 +81,7 @@ static double fma_peak(void)
 
 typedef struct {
     double build, forward, dw;  /* seconds, summed over an epoch's batches */
+    double gemm;                /* the GEMMs' forward + dW, the same batches */
 } part_times;
 
 int main(int argc, char **argv)
@@ -115,14 +125,16 @@ int main(int argc, char **argv)
     printf("%s: %zu images, batch %d, minimum over %d epochs\n", kb.train.source, n, batch,
            runs);
     printf("units  non-zero  build ms  forward ms  dW ms"
-           "  build ns/img  forward ns/img  dW ns/img  forward %%peak  dW %%peak\n");
+           "  build ns/img  forward ns/img  dW ns/img  forward %%peak  dW %%peak"
+           "  GEMMs ms  sparse / GEMMs\n");
+    openblas_set_num_threads(1);
     const size_t batches = n / (size_t)batch;
     for (int u = 0; u < nu; u++) {
         const int U = units[u];
-        part_times best = {1e30, 1e30, 1e30};
+        part_times best = {1e30, 1e30, 1e30, 1e30};
         double nnz = 0;
         for (int r = 0; r < runs; r++) {
-            part_times t = {0, 0, 0};
+            part_times t = {0, 0, 0, 0};
             nnz = 0;
             for (size_t b = 0; b < batches; b++) {
                 memcpy(xb, X + b * (size_t)batch * d, (size_t)batch * d * sizeof *xb);
@@ -134,6 +146,9 @@ int main(int argc, char **argv)
                 double t2 = nt_now();
                 nt_sparse_backward(dW, &sp, dy, U);
                 double t3 = nt_now();
+                nt_dense_forward(out, xb, W, NULL, batch, (int)d, U);
+                nt_dense_backward(NULL, dW, NULL, dy, xb, W, batch, (int)d, U, false);
+                t.gemm += nt_now() - t3;
                 t.build += t1 - t0;
                 t.forward += t2 - t1;
                 t.dw += t3 - t2;
@@ -142,13 +157,17 @@ int main(int argc, char **argv)
             if (t.build < best.build) best.build = t.build;
             if (t.forward < best.forward) best.forward = t.forward;
             if (t.dw < best.dw) best.dw = t.dw;
+            if (t.gemm < best.gemm) best.gemm = t.gemm;
         }
         const double flops = nnz * U * 2;
-        printf("%5d  %8.1f  %8.2f  %10.2f  %5.2f  %12.0f  %14.0f  %9.0f  %13.0f  %8.0f\n",
+        const double sparse_all = best.build + best.forward + best.dw;
+        printf("%5d  %8.1f  %8.2f  %10.2f  %5.2f  %12.0f  %14.0f  %9.0f  %13.0f  %8.0f  %8.2f"
+               "  %14.2f\n",
                U, nnz / (double)n, best.build * 1e3,
                best.forward * 1e3, best.dw * 1e3, best.build * 1e9 / (double)n,
                best.forward * 1e9 / (double)n, best.dw * 1e9 / (double)n,
-               100.0 * flops / best.forward / (2 * peak), 100.0 * flops / best.dw / (2 * peak));
+               100.0 * flops / best.forward / (2 * peak), 100.0 * flops / best.dw / (2 * peak),
+               best.gemm * 1e3, sparse_all / best.gemm);
     }
     nt_sparse_free(&sp);
     nt_free(xb);

@@ -95,7 +95,7 @@ def epoch_section(work, run):
                  "### 1b. The sparse first layer (nntune's default)",
                  "",
                  "The same epochs with the first layer as nntune runs it by default: a batch "
-                 "whose inputs are at most 30% non-zero (MNIST's are 19%) multiplies only its "
+                 "whose inputs are at most 60% non-zero (MNIST's are 19%) multiplies only its "
                  "non-zero pixels, input by input, with W's rows of a few neighbouring inputs "
                  "in registers (`src/nn/sparse.c`, AVX-512); the other layers stay on GEMMs. The GEMM-only column is the "
                  "all-GEMM epoch above, so a ratio below 1 is time the sparse layer saves "

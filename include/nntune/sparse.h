@@ -23,10 +23,13 @@
 
 #include "nntune/common.h"
 
-/* Above this fraction of non-zero values the GEMM is faster: at MNIST's 19%
- * the sparse products take 0.6x the time of OpenBLAS's AVX-512 GEMMs, at
- * Fashion-MNIST's 50% 1.2x (benchmarks/README.md, "sparse inputs"). */
-#define NT_SPARSE_MAX_DENSITY 0.3
+/* Above this fraction of non-zero values the GEMM is faster. On the same
+ * batches, one thread, 784-256 at batch 128 (bench_sparse, which times
+ * both), the products by inputs take 0.17-0.18x the time of OpenBLAS's
+ * Haswell GEMMs and 0.42-0.44x of its SkylakeX ones at MNIST's 19%, and
+ * 0.47x and 0.82x at Fashion-MNIST's 50%: by that slope they meet the
+ * SkylakeX GEMMs near 60-65% (benchmarks/README.md, item 14). */
+#define NT_SPARSE_MAX_DENSITY 0.6
 
 typedef struct {
     int max_batch, in;
