@@ -13,10 +13,10 @@
  * Only activations and their gradients pass between the cores (B x units
  * floats a layer); the weights, which are far bigger, stay with their
  * shard. So does the batch: each shard gathers its inputs' columns of x
- * itself (hook) and lists their non-zero values (sparse.h) in its own
+ * itself (hook) and marks their non-zero values (sparse.h) in its own
  * nt_sparse, which only it reads. Other layers' inputs are cut at equal
- * counts; the first layer's where the previous batch's listed values split
- * evenly (the sparse products' time follows them, and a batch's must be cut
+ * counts; the first layer's where the previous batch's work (group_work)
+ * splits evenly (the sparse products' time follows it, and a batch's must be cut
  * before it is gathered), or at equal counts when that batch ran on GEMMs.
  * Cuts fall at multiples of 16.
  *

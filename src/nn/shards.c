@@ -109,23 +109,23 @@ static void inputs_of(const step_state *st, int l, int k, int *i0, int *i1)
     }
 }
 
-// Shard k's inputs of the batch, listed
+// Shard k's inputs of the batch, marked (sparse.h)
 static nt_sparse *shard_sparse(const step_state *st, int k)
 {
     return k == 0 ? &st->net->sparse : &st->s->sparse[k];
 }
 
-// The batch's listed values in inputs [16 g, 16 g + 16), whichever shard
-// listed them (the others count 0 there)
-static size_t group_listed(const step_state *st, int g)
+// The batch's work in inputs [16 g, 16 g + 16) (nt_sparse.group_work),
+// whichever shard marked them (the others count 0 there)
+static size_t group_work(const step_state *st, int g)
 {
-    size_t listed = 0;
-    for (int k = 0; k < st->n; k++) listed += (size_t)shard_sparse(st, k)->group_work[g];
-    return listed;
+    size_t work = 0;
+    for (int k = 0; k < st->n; k++) work += (size_t)shard_sparse(st, k)->group_work[g];
+    return work;
 }
 
 // The next batch's first-layer cuts: the first multiples of CUT_STEP with
-// equal shares of this batch's listed values below them, or equal counts of
+// equal shares of this batch's work below them, or equal counts of
 // inputs when this batch ran on GEMMs
 static void next_cuts(step_state *st)
 {
@@ -135,13 +135,13 @@ static void next_cuts(step_state *st)
     if (!st->sparse) return;
     const int groups = (in + CUT_STEP - 1) / CUT_STEP;
     size_t total = 0;
-    for (int g = 0; g < groups; g++) total += group_listed(st, g);
-    size_t below = 0;  // listed in the groups before g
+    for (int g = 0; g < groups; g++) total += group_work(st, g);
+    size_t below = 0;  // work in the groups before g
     int k = 1;
     for (int g = 0; g <= groups && k < n; g++) {
         for (; k < n && below >= total * (size_t)k / (size_t)n; k++)
             cut[k] = g * CUT_STEP < in ? g * CUT_STEP : in;
-        if (g < groups) below += group_listed(st, g);
+        if (g < groups) below += group_work(st, g);
     }
 }
 
