@@ -16,8 +16,9 @@
  * itself (hook) and marks their non-zero values (sparse.h) in its own
  * nt_sparse, which only it reads. Other layers' inputs are cut at equal
  * counts; the first layer's where the previous batch's work (group_work)
- * splits evenly (the sparse products' time follows it, and a batch's must be cut
- * before it is gathered), or at equal counts when that batch ran on GEMMs.
+ * splits evenly (the sparse products' time follows it, and a batch's must
+ * be cut before it is gathered), or at equal counts when that batch ran on
+ * GEMMs.
  * Cuts fall at multiples of 16.
  *
  * Why not row blocks of the batch, the design before this one: each core

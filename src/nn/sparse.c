@@ -205,7 +205,7 @@ static void tile_from(float *tile, const float *src, int B, int out, int o0, int
     for (int r = 0; r < B; r++) {
         #pragma GCC unroll 4
         for (int t = 0; t < TILE_OUT / LANES; t++) {
-            const __mmask16 m = nt_first_lanes(width - t * LANES > 0 ? width - t * LANES : 0);
+            const __mmask16 m = nt_first_lanes(width - t * LANES);
             _mm512_storeu_ps(tile + (size_t)r * TILE_OUT + t * LANES,
                              _mm512_maskz_loadu_ps(m, src + (size_t)r * out + o0 + t * LANES));
         }
@@ -217,7 +217,7 @@ static void tile_to(float *dst, const float *tile, int B, int out, int o0, int w
     for (int r = 0; r < B; r++) {
         #pragma GCC unroll 4
         for (int t = 0; t < TILE_OUT / LANES; t++) {
-            const __mmask16 m = nt_first_lanes(width - t * LANES > 0 ? width - t * LANES : 0);
+            const __mmask16 m = nt_first_lanes(width - t * LANES);
             _mm512_mask_storeu_ps(dst + (size_t)r * out + o0 + t * LANES, m,
                                   _mm512_loadu_ps(tile + (size_t)r * TILE_OUT + t * LANES));
         }
