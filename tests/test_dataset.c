@@ -105,6 +105,37 @@ Test(dataset, class_counts_count_each_label)
     nt_dataset_free(&ds);
 }
 
+// A byte data set's feature is the byte divided by 255 in float, the same
+// float for every byte whichever way the conversion computes it (the
+// training sums depend on each bit of it); checked in rows long enough for
+// the vector loop and at offsets that leave a scalar tail
+Test(dataset, every_byte_value_converts_to_the_quotient_by_255)
+{
+    enum { D = 256 + 37 };
+    uint8_t *pixels = malloc(2 * D);
+    cr_assert_not_null(pixels);
+    for (int j = 0; j < 2 * D; j++) pixels[j] = (uint8_t)(j * 7 + j / D);  // all 256 values
+    nt_dataset ds;
+    cr_assert_eq(nt_dataset_adopt_pixels(2, D, 0, pixels, &ds), NT_OK, "%s", nt_last_error());
+    float row[D];
+    for (size_t r = 0; r < 2; r++) {
+        for (size_t j0 = 0; j0 < 3; j0++) {
+            memset(row, 0xff, sizeof row);
+            nt_dataset_row_inputs(&ds, r, j0, D - j0, row);
+            for (size_t j = j0; j < D - j0; j++) {
+                volatile float byte = ds.pixels[r * D + j], want = byte / 255.0f;
+                cr_assert_eq(row[j], want, "row %zu byte %g: %.9g, want %.9g", r, (double)byte,
+                             (double)row[j], (double)want);
+            }
+        }
+    }
+    // every value was among those checked
+    bool seen[256] = {false};
+    for (int j = 0; j < 2 * D; j++) seen[ds.pixels[j]] = true;
+    for (int k = 0; k < 256; k++) cr_assert(seen[k], "byte %d was not checked", k);
+    nt_dataset_free(&ds);
+}
+
 Test(dataset, a_folder_of_gzip_idx_files_opens_as_train_and_test)
 {
     write_set(tmpdir, "train", 30, ".gz");

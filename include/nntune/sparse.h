@@ -48,8 +48,9 @@ typedef struct {
                           threads to share (below): over blocks of 4 rows,
                           the inputs where any of a block's rows is
                           non-zero; 0 outside [i0, i1) */
-    float *tile;       /* (max_batch, 64) the products' scratch: 64 outputs
-                          of y or of dy */
+    float *tile;       /* (up to 128 rows, 64) the products' scratch: 64
+                          outputs of y or of dy for 128 of the batch's rows
+                          at a time, 32 KB, which L1 holds */
     size_t nnz;        /* non-zero values of the batch */
 } nt_sparse;
 

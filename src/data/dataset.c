@@ -6,6 +6,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,10 +67,17 @@ void nt_dataset_row_inputs(const nt_dataset *ds, size_t row, size_t j0, size_t j
         return;
     }
     const uint8_t *p = ds->pixels + row * d;
-    // a division, not a multiplication by 1/255: 126 of the 256 bytes
-    // would give another float, and every score with them
+    // p / 255.0f, without a division (a vector division is the slow part of
+    // this loop): q = p r with r = 1/255 rounded is off by one unit in the
+    // last place for 126 of the 256 bytes, and one correction by the
+    // residual p - 255 q (exact in an FMA) gives the quotient for every byte
+    // (test_dataset checks all 256)
+    const float r = 1.0f / 255.0f;
     #pragma omp simd
-    for (size_t j = j0; j < j1; j++) out[j] = (float)p[j] / 255.0f;
+    for (size_t j = j0; j < j1; j++) {
+        const float k = (float)p[j], q = k * r;
+        out[j] = fmaf(fmaf(-q, 255.0f, k), r, q);
+    }
 }
 
 void nt_dataset_prefetch_row(const nt_dataset *ds, size_t row, size_t j0, size_t j1)

@@ -15,6 +15,7 @@
 // forward takes FORWARD_INPUTS inputs at a time, dW DW_INPUTS (measured
 // best on MNIST: benchmarks/README.md, "Where to speed up", item 13)
 enum { LANES = 16, TILE_OUT = 64, FORWARD_INPUTS = 4, DW_INPUTS = 2 };
+enum { TILE_ROWS = 128 };  // the tile: 128 rows of 64 floats, 32 KB
 enum { WORK_ROWS = 4 };  // group_work's blocks of rows (sparse.h)
 
 // The accumulators stay in registers only when the small loops over them
@@ -43,7 +44,8 @@ nt_status nt_sparse_init(nt_sparse *sp, int max_batch, int in)
     sp->row_nz = nt_alloc(bits / 8);
     sp->col_rows = nt_alloc(bits / 8);
     sp->group_work = nt_alloc((size_t)(sp->inputs64 / LANES) * sizeof *sp->group_work);
-    sp->tile = nt_alloc((size_t)max_batch * TILE_OUT * sizeof *sp->tile);
+    sp->tile = nt_alloc((size_t)(max_batch < TILE_ROWS ? max_batch : TILE_ROWS) * TILE_OUT *
+                        sizeof *sp->tile);
     if (!sp->row_nz || !sp->col_rows || !sp->group_work || !sp->tile) {
         nt_errorf("sparse: out of memory for batches of %d rows of %d inputs", max_batch, in);
         nt_sparse_free(sp);
@@ -224,15 +226,17 @@ static void tile_to(float *dst, const float *tile, int B, int out, int o0, int w
     }
 }
 
-// The tile's rows (y's outputs o0 .. o0 + 16 nt - 1) += x[:, j : j + nc]
-// W[j : j + nc, those outputs]: W's nc x nt registers stay loaded while
-// each row where any of the nc inputs is non-zero adds them, input by input.
-// The last register holds the lanes in `last`.
+// The tile's rows (y's outputs o0 .. o0 + 16 nt - 1, the batch's rows from
+// 64 w0 to 64 w1) += x[those rows, j : j + nc] W[j : j + nc, those outputs]:
+// W's nc x nt registers stay loaded while each row where any of the nc
+// inputs is non-zero adds them, input by input. The last register holds the
+// lanes in `last`.
 static inline __attribute__((always_inline)) void
 forward_inputs(float *tile, const nt_sparse *sp, const float *W, int out, int j, int o0,
-               const int nc, const int nt, __mmask16 last)
+               int w0, int w1, const int nc, const int nt, __mmask16 last)
 {
-    const float *x = sp->x + j;
+    // rows counted from the tile's first, 64 w0
+    const float *x = sp->x + (size_t)64 * w0 * sp->in + j;
     __m512 w[FORWARD_INPUTS][TILE_OUT / LANES];
     #pragma GCC unroll 4
     for (int c = 0; c < nc; c++)
@@ -240,10 +244,9 @@ forward_inputs(float *tile, const nt_sparse *sp, const float *W, int out, int j,
         for (int t = 0; t < nt; t++)
             w[c][t] = _mm512_maskz_loadu_ps(t == nt - 1 ? last : 0xFFFF,
                                             W + (size_t)(j + c) * out + o0 + t * LANES);
-    const int words = (sp->B + 63) / 64;
-    for (int wd = 0; wd < words; wd++) {
+    for (int wd = w0; wd < w1; wd++) {
         for (uint64_t any = any_rows(sp, j, nc, wd); any; any &= any - 1) {
-            const int r = wd * 64 + __builtin_ctzll(any);  // ascending
+            const int r = (wd - w0) * 64 + __builtin_ctzll(any);  // ascending
             float *y = tile + (size_t)r * TILE_OUT;
             __m512 a[TILE_OUT / LANES];
             #pragma GCC unroll 4
@@ -261,22 +264,28 @@ forward_inputs(float *tile, const nt_sparse *sp, const float *W, int out, int j,
 }
 
 // dW[j : j + nc, o0 .. o0 + 16 nt - 1] = x[:, j : j + nc]^T (the tile's
-// rows: dy's outputs o0 ..): nc x nt registers of sums, each taking the rows
-// where any of the nc inputs is non-zero, written once.
+// rows: dy's outputs o0 .., the batch's rows from 64 w0 to 64 w1): nc x nt
+// registers of sums, each taking the rows where any of the nc inputs is
+// non-zero, written once - from 0, or from what the rows before 64 w0 left
+// in dW (a float stored and loaded again is the same float, so the sums
+// are those of one pass over all the rows).
 static inline __attribute__((always_inline)) void
-dw_inputs(float *dW, const nt_sparse *sp, const float *tile, int out, int j, int o0,
-          const int nc, const int nt, __mmask16 last)
+dw_inputs(float *dW, const nt_sparse *sp, const float *tile, int out, int j, int o0, int w0,
+          int w1, const bool resume, const int nc, const int nt, __mmask16 last)
 {
-    const float *x = sp->x + j;
+    // rows counted from the tile's first, 64 w0
+    const float *x = sp->x + (size_t)64 * w0 * sp->in + j;
     __m512 a[DW_INPUTS][TILE_OUT / LANES];
     #pragma GCC unroll 4
     for (int c = 0; c < nc; c++)
         #pragma GCC unroll 4
-        for (int t = 0; t < nt; t++) a[c][t] = _mm512_setzero_ps();
-    const int words = (sp->B + 63) / 64;
-    for (int wd = 0; wd < words; wd++) {
+        for (int t = 0; t < nt; t++)
+            a[c][t] = !resume ? _mm512_setzero_ps()
+                              : _mm512_maskz_loadu_ps(t == nt - 1 ? last : 0xFFFF,
+                                                      dW + (size_t)(j + c) * out + o0 + t * LANES);
+    for (int wd = w0; wd < w1; wd++) {
         for (uint64_t any = any_rows(sp, j, nc, wd); any; any &= any - 1) {
-            const int r = wd * 64 + __builtin_ctzll(any);  // ascending
+            const int r = (wd - w0) * 64 + __builtin_ctzll(any);  // ascending
             const float *g = tile + (size_t)r * TILE_OUT;
             __m512 gr[TILE_OUT / LANES];
             #pragma GCC unroll 4
@@ -297,44 +306,81 @@ dw_inputs(float *dW, const nt_sparse *sp, const float *tile, int out, int j, int
                                   t == nt - 1 ? last : 0xFFFF, a[c][t]);
 }
 
-// Inputs [i0, i1) for one tile of outputs, in groups of FORWARD_INPUTS or
-// DW_INPUTS, then one at a time; nt registers a row
+// y's tile (outputs o0 .., the batch's rows from 64 w0 to 64 w1) +=
+// x[those rows, i0:i1] W[i0:i1, those outputs]: inputs in groups of
+// FORWARD_INPUTS, then one at a time; nt registers a row
 static inline __attribute__((always_inline)) void
-tile_inputs(bool forward, float *dst, const nt_sparse *sp, const float *src, int out, int i0,
-            int i1, int o0, const int nt, __mmask16 last)
+forward_tile(float *tile, const nt_sparse *sp, const float *W, int out, int i0, int i1, int o0,
+             int w0, int w1, const int nt, __mmask16 last)
 {
     int j = i0;
-    if (forward) {
-        for (; j + FORWARD_INPUTS <= i1; j += FORWARD_INPUTS)
-            forward_inputs(dst, sp, src, out, j, o0, FORWARD_INPUTS, nt, last);
-        for (; j < i1; j++) forward_inputs(dst, sp, src, out, j, o0, 1, nt, last);
-    } else {
-        for (; j + DW_INPUTS <= i1; j += DW_INPUTS)
-            dw_inputs(dst, sp, src, out, j, o0, DW_INPUTS, nt, last);
-        for (; j < i1; j++) dw_inputs(dst, sp, src, out, j, o0, 1, nt, last);
+    for (; j + FORWARD_INPUTS <= i1; j += FORWARD_INPUTS)
+        forward_inputs(tile, sp, W, out, j, o0, w0, w1, FORWARD_INPUTS, nt, last);
+    for (; j < i1; j++) forward_inputs(tile, sp, W, out, j, o0, w0, w1, 1, nt, last);
+}
+
+// dW[i0:i1, outputs o0 ..] from dy's tile (the batch's rows from 64 w0 to
+// 64 w1), after the rows before them when resume: inputs in groups of
+// DW_INPUTS, then one at a time; nt registers a row
+static inline __attribute__((always_inline)) void
+dw_tile(float *dW, const nt_sparse *sp, const float *tile, int out, int i0, int i1, int o0,
+        int w0, int w1, const bool resume, const int nt, __mmask16 last)
+{
+    int j = i0;
+    for (; j + DW_INPUTS <= i1; j += DW_INPUTS)
+        dw_inputs(dW, sp, tile, out, j, o0, w0, w1, resume, DW_INPUTS, nt, last);
+    for (; j < i1; j++) dw_inputs(dW, sp, tile, out, j, o0, w0, w1, resume, 1, nt, last);
+}
+
+// Both products go outputs TILE_OUT at a time and rows TILE_ROWS at a time:
+// the tile (32 KB) stays in L1 while every input's rows read or add to it.
+// (Each product has its own function: one holding both kernels' copies ran
+// one or the other up to 20% slower, depending on where the code fell.)
+static void forward_product(float *y, const nt_sparse *sp, const float *W, int out, int i0,
+                            int i1)
+{
+    const int B = sp->B, words = (B + 63) / 64;
+    for (int o0 = 0; o0 < out; o0 += TILE_OUT) {
+        const int width = out - o0 < TILE_OUT ? out - o0 : TILE_OUT;
+        const __mmask16 last = nt_first_lanes(width - (width - 1) / LANES * LANES);
+        for (int w0 = 0; w0 < words; w0 += TILE_ROWS / 64) {
+            const int w1 = words - w0 < TILE_ROWS / 64 ? words : w0 + TILE_ROWS / 64;
+            const int r0 = 64 * w0, rows = (B < 64 * w1 ? B : 64 * w1) - r0;
+            memset(sp->tile, 0, (size_t)rows * TILE_OUT * sizeof *sp->tile);
+            switch ((width + LANES - 1) / LANES) {
+            case 1: forward_tile(sp->tile, sp, W, out, i0, i1, o0, w0, w1, 1, last); break;
+            case 2: forward_tile(sp->tile, sp, W, out, i0, i1, o0, w0, w1, 2, last); break;
+            case 3: forward_tile(sp->tile, sp, W, out, i0, i1, o0, w0, w1, 3, last); break;
+            default: forward_tile(sp->tile, sp, W, out, i0, i1, o0, w0, w1, 4, last); break;
+            }
+            tile_to(y + (size_t)r0 * out, sp->tile, rows, out, o0, width);
+        }
     }
 }
 
-// One product, outputs TILE_OUT at a time: the tile (32 KB at batch 128)
-// stays in L1 while every input's rows read or add to it
-static void product(bool forward, float *dst, const nt_sparse *sp, const float *src, int out,
-                    int i0, int i1)
+static void dw_product(float *dW, const nt_sparse *sp, const float *dy, int out, int i0, int i1)
 {
-    const int B = sp->B;
+    const int B = sp->B, words = (B + 63) / 64;
     for (int o0 = 0; o0 < out; o0 += TILE_OUT) {
         const int width = out - o0 < TILE_OUT ? out - o0 : TILE_OUT;
-        if (forward) memset(sp->tile, 0, (size_t)B * TILE_OUT * sizeof *sp->tile);
-        else tile_from(sp->tile, src, B, out, o0, width);
-        float *tile_dst = forward ? sp->tile : dst;
-        const float *tile_src = forward ? src : sp->tile;
         const __mmask16 last = nt_first_lanes(width - (width - 1) / LANES * LANES);
-        switch ((width + LANES - 1) / LANES) {
-        case 1: tile_inputs(forward, tile_dst, sp, tile_src, out, i0, i1, o0, 1, last); break;
-        case 2: tile_inputs(forward, tile_dst, sp, tile_src, out, i0, i1, o0, 2, last); break;
-        case 3: tile_inputs(forward, tile_dst, sp, tile_src, out, i0, i1, o0, 3, last); break;
-        default: tile_inputs(forward, tile_dst, sp, tile_src, out, i0, i1, o0, 4, last); break;
+        for (int w0 = 0; w0 < words; w0 += TILE_ROWS / 64) {
+            const int w1 = words - w0 < TILE_ROWS / 64 ? words : w0 + TILE_ROWS / 64;
+            const int r0 = 64 * w0, rows = (B < 64 * w1 ? B : 64 * w1) - r0;
+            tile_from(sp->tile, dy + (size_t)r0 * out, rows, out, o0, width);
+            const float *t = sp->tile;
+            const bool more = w0 > 0;  // rows before these went into dW
+            switch ((width + LANES - 1) / LANES + 4 * more) {
+            case 1: dw_tile(dW, sp, t, out, i0, i1, o0, w0, w1, false, 1, last); break;
+            case 2: dw_tile(dW, sp, t, out, i0, i1, o0, w0, w1, false, 2, last); break;
+            case 3: dw_tile(dW, sp, t, out, i0, i1, o0, w0, w1, false, 3, last); break;
+            case 4: dw_tile(dW, sp, t, out, i0, i1, o0, w0, w1, false, 4, last); break;
+            case 5: dw_tile(dW, sp, t, out, i0, i1, o0, w0, w1, true, 1, last); break;
+            case 6: dw_tile(dW, sp, t, out, i0, i1, o0, w0, w1, true, 2, last); break;
+            case 7: dw_tile(dW, sp, t, out, i0, i1, o0, w0, w1, true, 3, last); break;
+            default: dw_tile(dW, sp, t, out, i0, i1, o0, w0, w1, true, 4, last); break;
+            }
         }
-        if (forward) tile_to(dst, sp->tile, B, out, o0, width);
     }
 }
 
@@ -342,14 +388,14 @@ void nt_sparse_forward_inputs(float *y, const nt_sparse *sp, const float *W, int
                               int i0, int i1)
 {
     assert(y && sp && sp->B >= 1 && W && out >= 1 && sp->i0 <= i0 && i0 <= i1 && i1 <= sp->i1);
-    product(true, y, sp, W, out, i0, i1);
+    forward_product(y, sp, W, out, i0, i1);
 }
 
 void nt_sparse_backward_inputs(float *dW, const nt_sparse *sp, const float *dy, int out,
                                int i0, int i1)
 {
     assert(dW && sp && sp->B >= 1 && dy && out >= 1 && sp->i0 <= i0 && i0 <= i1 && i1 <= sp->i1);
-    product(false, dW, sp, dy, out, i0, i1);
+    dw_product(dW, sp, dy, out, i0, i1);
 }
 
 #else  // no AVX-512: no sparse path; the network uses its GEMMs
