@@ -153,7 +153,7 @@ static void check_step_matches_whole(int B, int n, float dropout, bool sparse, b
         float loss_whole = nt_net_backward(&whole, y, B, 0.0f);
 
         update_log log = {calloc(cut.n_params, sizeof(int))};
-        nt_shard_hooks hooks = {NULL, log_update, &log};
+        nt_shard_hooks hooks = {.update = log_update, .user = &log};
         size_t hits = 0;
         float loss = nt_shards_step(&s, x, y, B, &r2, &hits, &hooks);
         cr_assert_eq(s.ran_sparse, whole.input_sparse, "B %d n %d: sparse %d, whole %d", B, n,
@@ -228,6 +228,52 @@ Test(shards, the_first_layers_cuts_follow_the_last_batchs_listed_values)
     nt_net_free(&net);
 }
 
+// The rows as bytes beside x change nothing but where the shards read which
+// values are non-zero: the same loss, gradient and next cuts, step after step
+Test(shards, a_step_given_the_rows_bytes_computes_what_one_without_them_does)
+{
+    enum { D = 100, B = 70, STEPS = 3 };
+    nt_arch a = arch2(D, 24, 16, 3, 0.0f);
+    nt_net n1 = make_net(a, B, 9), n2 = make_net(a, B, 9);
+    nt_shards s1, s2;
+    cr_assert_eq(nt_shards_init(&s1, &n1, 2), NT_OK, "%s", nt_last_error());
+    cr_assert_eq(nt_shards_init(&s2, &n2, 2), NT_OK, "%s", nt_last_error());
+    static uint8_t bytes[B][D];
+    float x[B * D];
+    int32_t y[B];
+    const uint8_t *rows[B];
+    nt_rng r, r1, r2;
+    nt_rng_seed(&r, 31);
+    for (int step = 0; step < STEPS; step++) {
+        for (int i = 0; i < B; i++) {
+            for (int j = 0; j < D; j++) {
+                // the first inputs empty, the rest 30% non-zero
+                bytes[i][j] = j >= 20 && nt_rng_uniform(&r) < 0.3 ? (uint8_t)(1 + i % 255) : 0;
+                x[i * D + j] = bytes[i][j] / 255.0f;
+            }
+            y[i] = i % 3;
+            rows[i] = bytes[i];
+        }
+        nt_rng_seed(&r1, 5);
+        nt_rng_seed(&r2, 5);
+        size_t h1 = 0, h2 = 0;
+        nt_shard_hooks with = {.rows = rows};
+        float l1 = nt_shards_step(&s1, x, y, B, &r1, &h1, NULL);
+        float l2 = nt_shards_step(&s2, x, y, B, &r2, &h2, &with);
+        cr_assert(l1 == l2 && h1 == h2, "step %d: loss %g / %g, hits %zu / %zu", step,
+                  (double)l1, (double)l2, h1, h2);
+        cr_assert_eq(s1.ran_sparse, s2.ran_sparse);
+        cr_assert_eq(s1.cut[1], s2.cut[1], "step %d: next cut %d / %d", step, s1.cut[1],
+                     s2.cut[1]);
+        cr_assert(memcmp(n1.grads, n2.grads, n1.n_params * sizeof *n1.grads) == 0,
+                  "step %d: the gradients differ", step);
+    }
+    nt_shards_free(&s1);
+    nt_shards_free(&s2);
+    nt_net_free(&n1);
+    nt_net_free(&n2);
+}
+
 Test(shards, a_diverged_step_updates_nothing)
 {
     enum { D = 8, C = 3, B = 6 };
@@ -239,7 +285,7 @@ Test(shards, a_diverged_step_updates_nothing)
     nt_shards s;
     cr_assert_eq(nt_shards_init(&s, &net, 2), NT_OK, "%s", nt_last_error());
     update_log log = {calloc(net.n_params, sizeof(int))};
-    nt_shard_hooks hooks = {NULL, log_update, &log};
+    nt_shard_hooks hooks = {.update = log_update, .user = &log};
     nt_rng r;
     nt_rng_seed(&r, 1);
     size_t hits = 0;

@@ -218,6 +218,60 @@ Test(sparse, lists_built_in_slices_of_the_inputs_add_up_to_the_whole)
     nt_sparse_free(&whole);
 }
 
+// A build that reads the batch's rows as bytes finds what one from its
+// floats finds: the same bits by inputs, counts and work, whole or in
+// slices at multiples of 16 that are not of 64 (as the shards cut), rows
+// around the 64-row words and inputs past a word's end
+Test(sparse, a_build_from_the_rows_bytes_equals_one_from_the_floats)
+{
+    skip_without_avx512();
+    enum { B = 130, IN = 150, SLICES = 3 };
+    const int cut[SLICES + 1] = {0, 48, 112, IN};
+    nt_rng r;
+    nt_rng_seed(&r, 29);
+    static uint8_t bytes[B][IN];
+    static float x[B * IN];
+    const uint8_t *rows[B];
+    for (int i = 0; i < B; i++) {
+        for (int j = 0; j < IN; j++) {
+            bytes[i][j] = nt_rng_uniform(&r) < 0.3 ? (uint8_t)(1 + nt_rng_below(&r, 255)) : 0;
+            x[i * IN + j] = bytes[i][j] / 255.0f;
+        }
+        rows[i] = bytes[i];
+    }
+    for (int k = 0; k <= SLICES; k++) {
+        // k < SLICES: slice k; k == SLICES: all inputs
+        const int i0 = k < SLICES ? cut[k] : 0, i1 = k < SLICES ? cut[k + 1] : IN;
+        nt_sparse a, b;
+        cr_assert_eq(nt_sparse_init(&a, B, IN), NT_OK);
+        cr_assert_eq(nt_sparse_init(&b, B, IN), NT_OK);
+        size_t na = nt_sparse_build_inputs(&a, x, B, i0, i1, 1.0);
+        size_t nb = nt_sparse_build_inputs_rows(&b, x, rows, B, i0, i1, 1.0);
+        cr_assert_eq(na, nb, "inputs [%d, %d): %zu non-zero from floats, %zu from bytes", i0, i1,
+                     na, nb);
+        for (int g = 0; g < a.inputs64 / 16; g++)
+            cr_assert_eq(a.group_work[g], b.group_work[g], "inputs [%d, %d) group %d: %d, %d", i0,
+                         i1, g, a.group_work[g], b.group_work[g]);
+        for (int i = i0; i < i1; i++)
+            for (int w = 0; w < a.words; w++)
+                cr_assert_eq(a.col_rows[(size_t)w * a.inputs64 + i],
+                             b.col_rows[(size_t)w * b.inputs64 + i],
+                             "input %d, rows %d..: bits differ", i, 64 * w);
+        // and the cut-off stops both at the same place
+        cr_assert_eq(nt_sparse_build_inputs(&a, x, B, i0, i1, 0.1),
+                     nt_sparse_build_inputs_rows(&b, x, rows, B, i0, i1, 0.1));
+        nt_sparse_free(&a);
+        nt_sparse_free(&b);
+    }
+    nt_sparse whole;
+    cr_assert_eq(nt_sparse_init(&whole, B, IN), NT_OK);
+    cr_assert(nt_sparse_build_rows(&whole, x, rows, B, 1.0));
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < IN; j++)
+            cr_assert_eq(listed_at(&whole, i, j), bytes[i][j] != 0, "x[%d, %d]", i, j);
+    nt_sparse_free(&whole);
+}
+
 Test(sparse, a_batch_denser_than_the_cut_off_is_refused_and_counted_up_to_there)
 {
     skip_without_avx512();

@@ -331,7 +331,7 @@ Test(split, index_of_view_copies_absolute_rows)
     nt_dataset_free(&ds);
 }
 
-Test(split, a_byte_data_set_gathers_the_floats_the_same_data_stored_as_floats_gather)
+Test(split, a_byte_data_set_gathers_the_floats_the_same_data_stored_as_floats_gather_and_its_bytes)
 {
     enum { N = 300, DD = 20 };
     uint8_t *bytes = malloc(N * DD);
@@ -354,7 +354,23 @@ Test(split, a_byte_data_set_gathers_the_floats_the_same_data_stored_as_floats_ga
         nt_view_gather(&vb, order, start, 64, xb, yb);
         cr_assert_eq(memcmp(xf, xb, sizeof xf), 0, "rows from %zu differ", start);
         cr_assert_eq(memcmp(yf, yb, sizeof yf), 0, "labels from %zu differ", start);
+        // the bytes behind the gathered rows, where the floats have none
+        const uint8_t *rows[64] = {NULL};
+        cr_assert(!nt_view_byte_rows(&vf, order, start, 64, rows), "a float set gave bytes");
+        cr_assert_null(rows[0]);
+        cr_assert(nt_view_byte_rows(&vb, order, start, 64, rows));
+        for (size_t r = 0; r < 64; r++)
+            cr_assert_eq(rows[r], by.pixels + order[start + r] * DD, "row %zu", start + r);
     }
+    // and through a view of some of the rows
+    size_t some[] = {5, 299, 0, 17};
+    nt_index ix = {.i = some, .n = 4};
+    nt_view sub = nt_view_of(&by, &ix);
+    const uint8_t *rows[2];
+    size_t pos[] = {3, 1};
+    cr_assert(nt_view_byte_rows(&sub, pos, 0, 2, rows));
+    cr_assert(rows[0] == by.pixels + 17 * DD && rows[1] == by.pixels + 299 * DD,
+              "a view's rows: %td, %td", (rows[0] - by.pixels) / DD, (rows[1] - by.pixels) / DD);
     nt_dataset_free(&fl);
     nt_dataset_free(&by);
     cr_assert_null(by.pixels, "free leaves pixels set");

@@ -71,7 +71,8 @@ void nt_shard_rows(int B, int n, int k, int *row0, int *rows);
 void nt_shard_inputs(int in, int n, int k, int *i0, int *i1);
 
 /* What a caller's threads do in a step besides the layers (nt_train's
- * batch gather and optimizer); either may be NULL. */
+ * batch gather and optimizer), and what it knows of the batch; each may be
+ * NULL. */
 typedef struct {
     /* Before the forward pass, on the thread that runs shard k: put
      * inputs i0..i1-1 (shard k's) of every row of the batch into the x the
@@ -84,6 +85,9 @@ typedef struct {
      * params outside them may still be read by other shards meanwhile. */
     void (*update)(void *user, size_t lo, size_t hi);
     void *user;
+    /* The batch's rows as bytes, zero exactly where x is (nt_view_byte_rows),
+     * from which each shard finds its inputs' non-zero values; or NULL. */
+    const uint8_t *const *rows;
 } nt_shard_hooks;
 
 /* One training step over the batch x (B, n_in), y (B), B <=

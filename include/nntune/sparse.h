@@ -69,6 +69,13 @@ void nt_sparse_free(nt_sparse *sp);
  * x's values again: x must not change until they are done. */
 bool nt_sparse_build(nt_sparse *sp, const float *x /*(B,in)*/, int B, double max_density);
 
+/* nt_sparse_build, reading which of x's values are non-zero from the same
+ * batch in bytes: rows[r] (in bytes) is zero exactly where x's row r is, as
+ * a data set's pixels are where their quotients by 255 are (nt_dataset).
+ * Four times less to read than x, one test a 64 values; the same result. */
+bool nt_sparse_build_rows(nt_sparse *sp, const float *x /*(B,in)*/,
+                          const uint8_t *const *rows /*[B]*/, int B, double max_density);
+
 /* y (B, out) = x W for the x that sp was built from (overwritten). */
 void nt_sparse_forward(float *y /*(B,out)*/, const nt_sparse *sp,
                        const float *W /*(in,out)*/, int out);
@@ -92,6 +99,9 @@ void nt_sparse_backward(float *dW /*(in,out)*/, const nt_sparse *sp,
  * sharded training computes.) */
 size_t nt_sparse_build_inputs(nt_sparse *sp, const float *x /*(B,in)*/, int B, int i0, int i1,
                               double max_density);
+size_t nt_sparse_build_inputs_rows(nt_sparse *sp, const float *x /*(B,in)*/,
+                                   const uint8_t *const *rows /*[B] or NULL*/, int B, int i0,
+                                   int i1, double max_density);
 bool nt_sparse_finish(nt_sparse *sp, int B, size_t nnz, double max_density);
 void nt_sparse_forward_inputs(float *y /*(B,out)*/, const nt_sparse *sp,
                               const float *W /*(in,out)*/, int out, int i0, int i1);

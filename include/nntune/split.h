@@ -52,6 +52,12 @@ void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
 void nt_view_gather_inputs(const nt_view *v, const size_t *order, size_t start, size_t count,
                            size_t j0, size_t j1, float *X);
 
+/* The data set's rows behind rows order[start .. start+count) of the view,
+ * as its bytes (nt_dataset.pixels): zero exactly where the gathered
+ * features are. False, with rows untouched, for a data set of floats. */
+bool nt_view_byte_rows(const nt_view *v, const size_t *order, size_t start, size_t count,
+                       const uint8_t **rows);
+
 /* Reorder each batch of a shuffled order - positions [s, s + batch) for s =
  * 0, batch, 2 batch, ... below n - by label, keeping the shuffled order
  * within a label. A batch keeps its rows, so its summed gradient is the

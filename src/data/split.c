@@ -115,6 +115,16 @@ void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
     gather(v, order, start, count, 0, v->ds->d, X, y);
 }
 
+bool nt_view_byte_rows(const nt_view *v, const size_t *order, size_t start, size_t count,
+                       const uint8_t **rows)
+{
+    const nt_dataset *ds = v->ds;
+    if (!ds->pixels) return false;
+    for (size_t r = 0; r < count; r++)
+        rows[r] = ds->pixels + gathered_row(v, order, start + r) * ds->d;
+    return true;
+}
+
 void nt_view_gather_inputs(const nt_view *v, const size_t *order, size_t start, size_t count,
                            size_t j0, size_t j1, float *X)
 {

@@ -194,14 +194,16 @@ void nt_net_set_sparse(nt_net *net, double max_density)
 }
 
 // y = x W for layer l (no bias); the first layer goes sparse when x is
-// mostly zero
-static void layer_forward(nt_net *net, int l, float *y, const float *x, int B)
+// mostly zero (rows: x's rows in bytes, or NULL)
+static void layer_forward(nt_net *net, int l, float *y, const float *x,
+                          const uint8_t *const *rows, int B)
 {
     const nt_layer *ly = &net->layer[l];
     const float *W = net->params + ly->w;
     if (l == 0) {
         net->input_sparse = net->sparse_max_density > 0.0 &&
-                            nt_sparse_build(&net->sparse, x, B, net->sparse_max_density);
+                            nt_sparse_build_rows(&net->sparse, x, rows, B,
+                                                 net->sparse_max_density);
         if (net->input_sparse) {
             nt_sparse_forward(y, &net->sparse, W, ly->out);
             return;
@@ -213,6 +215,12 @@ static void layer_forward(nt_net *net, int l, float *y, const float *x, int B)
 const float *nt_net_forward(nt_net *net, const float *x, int B, bool train,
                             nt_rng *rng)
 {
+    return nt_net_forward_rows(net, x, NULL, B, train, rng);
+}
+
+const float *nt_net_forward_rows(nt_net *net, const float *x, const uint8_t *const *rows, int B,
+                                 bool train, nt_rng *rng)
+{
     assert(net && net->params && x && B >= 1 && B <= net->max_batch);
     const nt_arch *a = &net->arch;
     uint64_t seeds[NT_MAX_HIDDEN];
@@ -223,7 +231,7 @@ const float *nt_net_forward(nt_net *net, const float *x, int B, bool train,
     for (int l = 0; l < a->n_hidden; l++) {
         const nt_layer *ly = &net->layer[l];
         float *y = net->act[l + 1];
-        layer_forward(net, l, y, in, B);
+        layer_forward(net, l, y, in, l == 0 ? rows : NULL, B);
         nt_bias_act_forward(y, net->params + ly->b, B, ly->out, a->act);
         if (drop)
             nt_dropout_forward_at(y, net->mask[l], y, (size_t)B * ly->out, a->dropout,
@@ -233,7 +241,7 @@ const float *nt_net_forward(nt_net *net, const float *x, int B, bool train,
     if (a->n_hidden > 0 && a->dropout > 0.0f) *drawn_flag(net) = drop;
     const nt_layer *ly = &net->layer[a->n_hidden];
     float *logits = nt_net_logits(net), *probs = net->act[net->n_layers];
-    layer_forward(net, a->n_hidden, logits, in, B);
+    layer_forward(net, a->n_hidden, logits, in, a->n_hidden == 0 ? rows : NULL, B);
     nt_bias_forward(logits, net->params + ly->b, B, ly->out);
     nt_softmax_forward_keep(probs, nt_net_softmax_sums(net), logits, B, ly->out);
     return probs;

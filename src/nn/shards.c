@@ -270,8 +270,9 @@ static void step_thread(step_state *st, int t, int T)
     const double max_density = net->sparse_max_density;
     if (max_density > 0.0) {
         EACH_SHARD(k) {
-            st->nnz[k] = nt_sparse_build_inputs(shard_sparse(st, k), st->x, B, st->cut0[k],
-                                                st->cut0[k + 1], max_density);
+            st->nnz[k] = nt_sparse_build_inputs_rows(shard_sparse(st, k), st->x,
+                                                     h ? h->rows : NULL, B, st->cut0[k],
+                                                     st->cut0[k + 1], max_density);
         }
         #pragma omp barrier
     }

@@ -93,6 +93,49 @@ static size_t mark_rows(nt_sparse *sp, const float *x, int r0, int rows, int i0,
     return nnz;
 }
 
+#ifdef __AVX512BW__
+// mark_rows from the rows' bytes (rows[r] zero exactly where x's row r is):
+// a quarter of the memory, and one test a 64 inputs, a word of row_nz's
+// squares
+static size_t mark_rows_bytes(nt_sparse *sp, const uint8_t *const *rows, int r0, int n,
+                              int i0, int i1)
+{
+    const size_t square = (size_t)sp->words * 64 * 4;  // uint16s of 64 inputs
+    uint16_t *bits = sp->row_nz + (size_t)r0 * 4;
+    size_t nnz = 0;
+    for (int c0 = i0 / 64 * 64; c0 < i1; c0 += 64) {
+        // the lanes of [i0, i1) in this word
+        const uint64_t lo = c0 >= i0 ? ~0ull : ~0ull << (i0 - c0);
+        const uint64_t in = lo & (i1 - c0 >= 64 ? ~0ull : (1ull << (i1 - c0)) - 1);
+        uint64_t any = 0;
+        for (int s = 0; s < n; s++) {
+            const __m512i v = _mm512_maskz_loadu_epi8(in, rows[r0 + s] + c0);
+            const uint64_t nz = _mm512_test_epi8_mask(v, v);
+            memcpy(bits + (size_t)(c0 / 64) * square + (size_t)s * 4, &nz, sizeof nz);
+            nnz += (size_t)__builtin_popcountll(nz);
+            any |= nz;
+        }
+        // (the groups outside [i0, i1) add 0: their lanes were not loaded)
+        for (int g = 0; g < 4; g++)
+            sp->group_work[c0 / LANES + g] += __builtin_popcount((unsigned)(any >> 16 * g) &
+                                                                 0xFFFFu);
+    }
+    return nnz;
+}
+#endif
+
+// Rows r0 .. r0 + n - 1 marked from their bytes when there are any
+static size_t mark(nt_sparse *sp, const float *x, const uint8_t *const *rows, int r0, int n,
+                   int i0, int i1)
+{
+#ifdef __AVX512BW__
+    if (rows) return mark_rows_bytes(sp, rows, r0, n, i0, i1);
+#else
+    (void)rows;  // AVX-512 without its byte instructions: from x
+#endif
+    return mark_rows(sp, x, r0, n, i0, i1);
+}
+
 // One swap of the 64 x 64 bit transpose (Hacker's Delight 7-3; row r's bit
 // c is column c) between rows k and k + h, k's bit h clear: k's bits c + h
 // trade places with k + h's bits c, for each c whose bit h is clear (m).
@@ -163,6 +206,12 @@ static void transpose_rows(nt_sparse *sp, int B, int i0, int i1)
 size_t nt_sparse_build_inputs(nt_sparse *sp, const float *x, int B, int i0, int i1,
                               double max_density)
 {
+    return nt_sparse_build_inputs_rows(sp, x, NULL, B, i0, i1, max_density);
+}
+
+size_t nt_sparse_build_inputs_rows(nt_sparse *sp, const float *x, const uint8_t *const *rows,
+                                   int B, int i0, int i1, double max_density)
+{
     assert(sp && sp->row_nz && x && B >= 1 && B <= sp->max_batch);
     assert(0 <= i0 && i0 <= i1 && i1 <= sp->in && (i0 % LANES == 0 || i0 == i1));
     const size_t most = (size_t)(max_density * (double)B * sp->in);
@@ -171,7 +220,8 @@ size_t nt_sparse_build_inputs(nt_sparse *sp, const float *x, int B, int i0, int 
     memset(sp->group_work, 0, (size_t)(sp->inputs64 / LANES) * sizeof *sp->group_work);
     size_t nnz = 0;
     for (int r0 = 0; r0 < B; r0 += WORK_ROWS) {
-        nnz += mark_rows(sp, x, r0, B - r0 < WORK_ROWS ? B - r0 : WORK_ROWS, i0, i1);
+        const int n = B - r0 < WORK_ROWS ? B - r0 : WORK_ROWS;
+        nnz += mark(sp, x, rows, r0, n, i0, i1);
         if (nnz > most) return SIZE_MAX;
     }
     transpose_rows(sp, B, i0, i1);
@@ -408,6 +458,15 @@ size_t nt_sparse_build_inputs(nt_sparse *sp, const float *x, int B, int i0, int 
     return SIZE_MAX;
 }
 
+size_t nt_sparse_build_inputs_rows(nt_sparse *sp, const float *x, const uint8_t *const *rows,
+                                   int B, int i0, int i1, double max_density)
+{
+    assert(sp && x && B >= 1 && i0 <= i1);
+    (void)rows;
+    (void)max_density;
+    return SIZE_MAX;
+}
+
 bool nt_sparse_finish(nt_sparse *sp, int B, size_t nnz, double max_density)
 {
     assert(sp && B >= 1);
@@ -433,7 +492,13 @@ void nt_sparse_backward_inputs(float *dW, const nt_sparse *sp, const float *dy, 
 
 bool nt_sparse_build(nt_sparse *sp, const float *x, int B, double max_density)
 {
-    size_t nnz = nt_sparse_build_inputs(sp, x, B, 0, sp->in, max_density);
+    return nt_sparse_build_rows(sp, x, NULL, B, max_density);
+}
+
+bool nt_sparse_build_rows(nt_sparse *sp, const float *x, const uint8_t *const *rows, int B,
+                          double max_density)
+{
+    size_t nnz = nt_sparse_build_inputs_rows(sp, x, rows, B, 0, sp->in, max_density);
     return nt_sparse_finish(sp, B, nnz, max_density);
 }
 
