@@ -46,19 +46,22 @@ typedef struct {
     size_t n, d;       /* images used (whole batches), features */
     float *X;          /* (n, d): the batches one after another */
     int32_t *y;        /* (n) */
+    const uint8_t **rows; /* (n) the same rows as the data set's bytes, or NULL */
 } kernel_batches;
 
 static inline void kernel_batches_free(kernel_batches *kb)
 {
     nt_free(kb->X);
     nt_free(kb->y);
+    free(kb->rows);
     nt_dataset_free(&kb->train);
     memset(kb, 0, sizeof *kb);
 }
 
 /* The batches nt_train makes from data's first `images` training images
  * (all when 0, rounded down to whole batches): shuffled (seed 1), grouped
- * by label within each batch, gathered to floats. On failure prints
+ * by label within each batch, gathered to floats, and with the data set's
+ * bytes behind each row when it has them. On failure prints
  * "prog: why" and returns false. */
 static inline bool kernel_batches_load(kernel_batches *kb, const char *prog, const char *data,
                                        long images, int batch)
@@ -91,6 +94,11 @@ static inline bool kernel_batches_load(kernel_batches *kb, const char *prog, con
         nt_rng_shuffle(&rng, order, ds->n);
         nt_order_group_by_label(&all, order, kb->n, (size_t)batch, scratch);
         nt_view_gather(&all, order, 0, kb->n, kb->X, kb->y);
+        kb->rows = malloc(kb->n * sizeof *kb->rows);
+        if (kb->rows && !nt_view_byte_rows(&all, order, 0, kb->n, kb->rows)) {
+            free(kb->rows);
+            kb->rows = NULL;
+        }
     } else {
         fprintf(stderr, "%s: out of memory for %zu images\n", prog, kb->n);
         kernel_batches_free(kb);

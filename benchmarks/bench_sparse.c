@@ -10,6 +10,10 @@
  *
  *   build     nt_sparse_build (the non-zero bits by rows, transposed to
  *             each input's rows)
+ *   bytes     the same build from the data set's bytes behind the batch's
+ *             rows (nt_sparse_build_rows), as nt_train builds it for a data
+ *             set of pixels; the rows are read once first, as the gather
+ *             reads them in training
  *   forward   nt_sparse_forward: y (batch, units) = x W
  *   dW        nt_sparse_backward: dW (784, units) = x^T dy
  *
@@ -37,6 +41,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +86,7 @@ static double fma_peak(void)
 
 typedef struct {
     double build, forward, dw;  /* seconds, summed over an epoch's batches */
+    double bytes;               /* the build from the bytes */
     double gemm;                /* the GEMMs' forward + dW, the same batches */
 } part_times;
 
@@ -113,8 +119,9 @@ int main(int argc, char **argv)
     float *dW = nt_alloc(d * (size_t)widest * sizeof *dW);
     float *out = nt_alloc((size_t)batch * widest * sizeof *out);
     float *dy = nt_alloc((size_t)batch * widest * sizeof *dy);
-    nt_sparse sp = {0};
-    if (!xb || !W || !dW || !out || !dy || nt_sparse_init(&sp, batch, (int)d) != NT_OK) {
+    nt_sparse sp = {0}, sb = {0};
+    if (!xb || !W || !dW || !out || !dy || nt_sparse_init(&sp, batch, (int)d) != NT_OK ||
+        nt_sparse_init(&sb, batch, (int)d) != NT_OK) {
         fprintf(stderr, "bench_sparse: out of memory\n");
         return 1;
     }
@@ -124,17 +131,17 @@ int main(int argc, char **argv)
 
     printf("%s: %zu images, batch %d, minimum over %d epochs\n", kb.train.source, n, batch,
            runs);
-    printf("units  non-zero  build ms  forward ms  dW ms"
+    printf("units  non-zero  build ms  bytes build ms  forward ms  dW ms"
            "  build ns/img  forward ns/img  dW ns/img  forward %%peak  dW %%peak"
            "  GEMMs ms  sparse / GEMMs\n");
     openblas_set_num_threads(1);
     const size_t batches = n / (size_t)batch;
     for (int u = 0; u < nu; u++) {
         const int U = units[u];
-        part_times best = {1e30, 1e30, 1e30, 1e30};
+        part_times best = {1e30, 1e30, 1e30, 1e30, 1e30};
         double nnz = 0;
         for (int r = 0; r < runs; r++) {
-            part_times t = {0, 0, 0, 0};
+            part_times t = {0, 0, 0, 0, 0};
             nnz = 0;
             for (size_t b = 0; b < batches; b++) {
                 memcpy(xb, X + b * (size_t)batch * d, (size_t)batch * d * sizeof *xb);
@@ -149,27 +156,39 @@ int main(int argc, char **argv)
                 nt_dense_forward(out, xb, W, NULL, batch, (int)d, U);
                 nt_dense_backward(NULL, dW, NULL, dy, xb, W, batch, (int)d, U, false);
                 t.gemm += nt_now() - t3;
+                if (kb.rows) {
+                    const uint8_t **rows = kb.rows + b * (size_t)batch;
+                    unsigned touch = 0;
+                    for (int i = 0; i < batch; i++)
+                        for (size_t j = 0; j < d; j += 64) touch += rows[i][j];
+                    if (touch == 1u) fprintf(stderr, " ");  // keeps the reads
+                    double t4 = nt_now();
+                    nt_sparse_build_rows(&sb, xb, rows, batch, 1.0);
+                    t.bytes += nt_now() - t4;
+                }
                 t.build += t1 - t0;
                 t.forward += t2 - t1;
                 t.dw += t3 - t2;
                 nnz += (double)sp.nnz;
             }
             if (t.build < best.build) best.build = t.build;
+            if (t.bytes < best.bytes) best.bytes = t.bytes;
             if (t.forward < best.forward) best.forward = t.forward;
             if (t.dw < best.dw) best.dw = t.dw;
             if (t.gemm < best.gemm) best.gemm = t.gemm;
         }
         const double flops = nnz * U * 2;
         const double sparse_all = best.build + best.forward + best.dw;
-        printf("%5d  %8.1f  %8.2f  %10.2f  %5.2f  %12.0f  %14.0f  %9.0f  %13.0f  %8.0f  %8.2f"
-               "  %14.2f\n",
-               U, nnz / (double)n, best.build * 1e3,
+        printf("%5d  %8.1f  %8.2f  %14.2f  %10.2f  %5.2f  %12.0f  %14.0f  %9.0f  %13.0f  %8.0f"
+               "  %8.2f  %14.2f\n",
+               U, nnz / (double)n, best.build * 1e3, kb.rows ? best.bytes * 1e3 : NAN,
                best.forward * 1e3, best.dw * 1e3, best.build * 1e9 / (double)n,
                best.forward * 1e9 / (double)n, best.dw * 1e9 / (double)n,
                100.0 * flops / best.forward / (2 * peak), 100.0 * flops / best.dw / (2 * peak),
                best.gemm * 1e3, sparse_all / best.gemm);
     }
     nt_sparse_free(&sp);
+    nt_sparse_free(&sb);
     nt_free(xb);
     nt_free(W);
     nt_free(dW);
