@@ -93,9 +93,8 @@ static inline bool kernel_batches_load(kernel_batches *kb, const char *prog, con
         nt_rng rng = nt_rng_stream(1, 0);
         nt_rng_shuffle(&rng, order, ds->n);
         nt_order_group_by_label(&all, order, kb->n, (size_t)batch, scratch);
-        nt_view_gather(&all, order, 0, kb->n, kb->X, kb->y);
         kb->rows = malloc(kb->n * sizeof *kb->rows);
-        if (kb->rows && !nt_view_byte_rows(&all, order, 0, kb->n, kb->rows)) {
+        if (!nt_view_gather_bytes(&all, order, 0, kb->n, kb->X, kb->y, kb->rows)) {
             free(kb->rows);
             kb->rows = NULL;
         }

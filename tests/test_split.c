@@ -354,11 +354,17 @@ Test(split, a_byte_data_set_gathers_the_floats_the_same_data_stored_as_floats_ga
         nt_view_gather(&vb, order, start, 64, xb, yb);
         cr_assert_eq(memcmp(xf, xb, sizeof xf), 0, "rows from %zu differ", start);
         cr_assert_eq(memcmp(yf, yb, sizeof yf), 0, "labels from %zu differ", start);
-        // the bytes behind the gathered rows, where the floats have none
+        // the same gather with the bytes behind the rows, where the floats
+        // have none
         const uint8_t *rows[64] = {NULL};
-        cr_assert(!nt_view_byte_rows(&vf, order, start, 64, rows), "a float set gave bytes");
+        float x2[64 * DD];
+        int32_t y2[64];
+        cr_assert(!nt_view_gather_bytes(&vf, order, start, 64, x2, y2, rows),
+                  "a float set gave bytes");
         cr_assert_null(rows[0]);
-        cr_assert(nt_view_byte_rows(&vb, order, start, 64, rows));
+        cr_assert(memcmp(xf, x2, sizeof xf) == 0 && memcmp(yf, y2, sizeof yf) == 0);
+        cr_assert(nt_view_gather_bytes(&vb, order, start, 64, x2, y2, rows));
+        cr_assert(memcmp(xb, x2, sizeof xb) == 0 && memcmp(yb, y2, sizeof yb) == 0);
         for (size_t r = 0; r < 64; r++)
             cr_assert_eq(rows[r], by.pixels + order[start + r] * DD, "row %zu", start + r);
     }
@@ -368,7 +374,8 @@ Test(split, a_byte_data_set_gathers_the_floats_the_same_data_stored_as_floats_ga
     nt_view sub = nt_view_of(&by, &ix);
     const uint8_t *rows[2];
     size_t pos[] = {3, 1};
-    cr_assert(nt_view_byte_rows(&sub, pos, 0, 2, rows));
+    int32_t labels[2];
+    cr_assert(nt_view_gather_bytes(&sub, pos, 0, 2, NULL, labels, rows));
     cr_assert(rows[0] == by.pixels + 17 * DD && rows[1] == by.pixels + 299 * DD,
               "a view's rows: %td, %td", (rows[0] - by.pixels) / DD, (rows[1] - by.pixels) / DD);
     nt_dataset_free(&fl);

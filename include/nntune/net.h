@@ -80,7 +80,7 @@ const float *nt_net_forward(nt_net *net, const float *x, int B, bool train,
                             nt_rng *rng);
 
 /* The same, with the batch's rows as bytes beside x (rows[r] is zero
- * exactly where x's row r is: nt_view_byte_rows), which the sparse first
+ * exactly where x's row r is: nt_view_gather_bytes), which the sparse first
  * layer reads to find x's non-zero values (nt_sparse_build_rows); NULL
  * rows: nt_net_forward. */
 const float *nt_net_forward_rows(nt_net *net, const float *x, const uint8_t *const *rows, int B,

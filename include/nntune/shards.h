@@ -85,8 +85,10 @@ typedef struct {
      * params outside them may still be read by other shards meanwhile. */
     void (*update)(void *user, size_t lo, size_t hi);
     void *user;
-    /* The batch's rows as bytes, zero exactly where x is (nt_view_byte_rows),
-     * from which each shard finds its inputs' non-zero values; or NULL. */
+    /* The batch's rows as bytes, zero exactly where x is
+     * (nt_view_gather_bytes), from which each shard finds its inputs'
+     * non-zero values; or NULL. A gather hook may fill them, each shard
+     * its block of rows: the shards read them only after every gather. */
     const uint8_t *const *rows;
 } nt_shard_hooks;
 

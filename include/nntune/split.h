@@ -45,6 +45,13 @@ static inline size_t nt_view_row(const nt_view *v, size_t k)
 void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
                     size_t count, float *X, int32_t *y);
 
+/* The same (X or y may be NULL), and in the same pass rows[r] pointed at
+ * the data set's bytes behind row r of the batch (nt_dataset.pixels): zero
+ * exactly where the gathered features are. False, with rows untouched,
+ * for a data set of floats. */
+bool nt_view_gather_bytes(const nt_view *v, const size_t *order, size_t start, size_t count,
+                          float *X, int32_t *y, const uint8_t **rows);
+
 /* The same for features [j0, j1) of each row only (j1 <= d), into those
  * columns of X (count, d); the rest of X is left as it was. A thread
  * working on those features alone gathers them itself, so that they are in
@@ -52,11 +59,6 @@ void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
 void nt_view_gather_inputs(const nt_view *v, const size_t *order, size_t start, size_t count,
                            size_t j0, size_t j1, float *X);
 
-/* The data set's rows behind rows order[start .. start+count) of the view,
- * as its bytes (nt_dataset.pixels): zero exactly where the gathered
- * features are. False, with rows untouched, for a data set of floats. */
-bool nt_view_byte_rows(const nt_view *v, const size_t *order, size_t start, size_t count,
-                       const uint8_t **rows);
 
 /* Reorder each batch of a shuffled order - positions [s, s + batch) for s =
  * 0, batch, 2 batch, ... below n - by label, keeping the shuffled order

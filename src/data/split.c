@@ -86,12 +86,14 @@ void nt_order_group_by_label(const nt_view *v, size_t *order, size_t n, size_t b
 }
 
 // Rows order[start .. start+count) of the view: features [j0, j1) into X
-// (count, d) when X, labels into y when y
+// (count, d) when X, labels into y when y, and pointers to the data set's
+// bytes behind them into rows when rows (a data set of pixels only)
 static void gather(const nt_view *v, const size_t *order, size_t start, size_t count,
-                   size_t j0, size_t j1, float *X, int32_t *y)
+                   size_t j0, size_t j1, float *X, int32_t *y, const uint8_t **rows)
 {
     const nt_dataset *ds = v->ds;
     size_t d = ds->d;
+    assert(!rows || ds->pixels);
     // rows in shuffled order miss the cache: the loads of the row
     // PREFETCH_AHEAD places on start while this one is converted
     enum { PREFETCH_AHEAD = 4 };
@@ -106,30 +108,29 @@ static void gather(const nt_view *v, const size_t *order, size_t start, size_t c
         // X is (count, d): row r of the batch is row `row` of the data set
         if (X) nt_dataset_row_inputs(ds, row, j0, j1, X + r * d);
         if (y) y[r] = ds->y[row];
+        if (rows) rows[r] = ds->pixels + row * d;
     }
 }
 
 void nt_view_gather(const nt_view *v, const size_t *order, size_t start,
                     size_t count, float *X, int32_t *y)
 {
-    gather(v, order, start, count, 0, v->ds->d, X, y);
+    gather(v, order, start, count, 0, v->ds->d, X, y, NULL);
 }
 
-bool nt_view_byte_rows(const nt_view *v, const size_t *order, size_t start, size_t count,
-                       const uint8_t **rows)
+bool nt_view_gather_bytes(const nt_view *v, const size_t *order, size_t start, size_t count,
+                          float *X, int32_t *y, const uint8_t **rows)
 {
-    const nt_dataset *ds = v->ds;
-    if (!ds->pixels) return false;
-    for (size_t r = 0; r < count; r++)
-        rows[r] = ds->pixels + gathered_row(v, order, start + r) * ds->d;
-    return true;
+    const bool bytes = v->ds->pixels != NULL;
+    gather(v, order, start, count, 0, v->ds->d, X, y, bytes ? rows : NULL);
+    return bytes;
 }
 
 void nt_view_gather_inputs(const nt_view *v, const size_t *order, size_t start, size_t count,
                            size_t j0, size_t j1, float *X)
 {
     assert(j0 <= j1 && j1 <= v->ds->d && X);
-    gather(v, order, start, count, j0, j1, X, NULL);
+    gather(v, order, start, count, j0, j1, X, NULL, NULL);
 }
 
 /* The view's positions grouped by class: class c holds

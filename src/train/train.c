@@ -173,8 +173,10 @@ static void gather_slice(void *user, int i0, int i1, int row0, int rows)
     step_hooks *h = user;
     nt_view_gather_inputs(h->train, h->b->order, h->start, (size_t)h->B, (size_t)i0,
                           (size_t)i1, h->b->xb);
-    nt_view_gather(h->train, h->b->order, h->start + (size_t)row0, (size_t)rows, NULL,
-                   h->b->yb + row0);
+    // the labels of its block of rows, and where their bytes are (read by
+    // every shard's build, after the step's barrier)
+    nt_view_gather_bytes(h->train, h->b->order, h->start + (size_t)row0, (size_t)rows, NULL,
+                         h->b->yb + row0, h->b->rows + row0);
 }
 
 static void update_slice(void *user, size_t lo, size_t hi)
@@ -264,14 +266,15 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
                 // diverged step (no update) ends training
                 nt_optim_next(&b.opt);
                 step_hooks sh = {&b, train, start, B, (float)lr};
-                const bool bytes = nt_view_byte_rows(train, b.order, start, (size_t)B, b.rows);
+                // the gather fills b.rows when the data set has bytes
+                const bool bytes = train->ds->pixels != NULL;
                 nt_shard_hooks hooks = {gather_slice, update_slice, &sh, bytes ? b.rows : NULL};
                 loss = nt_shards_step(&b.shards, b.xb, b.yb, B, rng, &correct, &hooks);
             } else {
-                nt_view_gather(train, b.order, start, (size_t)B, b.xb, b.yb);
                 // the rows' bytes, where the data set has them, tell the
                 // sparse first layer its non-zero inputs in a quarter of the reads
-                const bool bytes = nt_view_byte_rows(train, b.order, start, (size_t)B, b.rows);
+                const bool bytes =
+                    nt_view_gather_bytes(train, b.order, start, (size_t)B, b.xb, b.yb, b.rows);
                 const float *p =
                     nt_net_forward_rows(net, b.xb, bytes ? b.rows : NULL, B, true, rng);
                 loss = nt_net_backward(net, b.yb, B, 0.0f);
@@ -377,8 +380,7 @@ nt_status nt_evaluate(nt_net *net, const nt_view *v, nt_metrics *m)
     nt_metrics_reset(m);
     for (size_t start = 0; start < v->n; start += B) {
         size_t cnt = v->n - start < B ? v->n - start : B;
-        nt_view_gather(v, NULL, start, cnt, xb, yb);
-        const bool bytes = nt_view_byte_rows(v, NULL, start, cnt, rows);
+        const bool bytes = nt_view_gather_bytes(v, NULL, start, cnt, xb, yb, rows);
         const float *p = nt_net_forward_rows(net, xb, bytes ? rows : NULL, (int)cnt, false, NULL);
         nt_metrics_add(m, p, yb, (int)cnt);
     }
