@@ -1,8 +1,9 @@
 /* test_shards.c - a step split between threads by the weights' rows gives
  * the whole batch's loss, hit count, dropout masks and (to rounding)
  * gradient, on GEMMs and on the sparse first layer; its updates cover every
- * parameter once; the result depends on the number of shards only, not on
- * how many threads run them; nt_train with shards learns and is
+ * parameter once; gathered by a hook, each shard reads its columns from
+ * where the hook put them; the result depends on the number of shards only,
+ * not on how many threads run them; nt_train with shards learns and is
  * reproducible; the optimizer's pieces give exactly its whole step. */
 #include <criterion/criterion.h>
 
@@ -272,6 +273,70 @@ Test(shards, a_step_given_the_rows_bytes_computes_what_one_without_them_does)
     nt_shards_free(&s2);
     nt_net_free(&n1);
     nt_net_free(&n2);
+}
+
+/* A gather hook's source: the whole batch, copied into x and y as asked. */
+typedef struct {
+    const float *x;
+    const int32_t *y;
+    int32_t *y_out;
+    int B, D;
+} gather_source;
+
+static void gather_columns(void *user, float *x, int i0, int i1, int row0, int rows)
+{
+    gather_source *g = user;
+    for (int i = 0; i < g->B; i++)
+        memcpy(x + (size_t)i * g->D + i0, g->x + (size_t)i * g->D + i0,
+               (size_t)(i1 - i0) * sizeof *x);
+    memcpy(g->y_out + row0, g->y + row0, (size_t)rows * sizeof *g->y);
+}
+
+/* Each shard gathers its columns into the x the hook is handed, and reads
+ * them from there: the step's own x, NaN but for shard 0's columns, must
+ * not leak into the others' products. */
+Test(shards, a_gathered_step_reads_each_shards_columns_where_its_hook_put_them)
+{
+    enum { D = 100, B = 70, STEPS = 3 };
+    nt_arch a = arch2(D, 24, 16, 3, 0.0f);
+    for (int n = 2; n <= 3; n++)
+        for (int dense = 0; dense <= 1; dense++) {
+            nt_net n1 = make_net(a, B, 9), n2 = make_net(a, B, 9);
+            nt_shards s1, s2;
+            cr_assert_eq(nt_shards_init(&s1, &n1, n), NT_OK, "%s", nt_last_error());
+            cr_assert_eq(nt_shards_init(&s2, &n2, n), NT_OK, "%s", nt_last_error());
+            static float x[B * D], x_gathered[B * D];
+            int32_t y[B], y_gathered[B];
+            nt_rng r, r1, r2;
+            nt_rng_seed(&r, 32);
+            for (int step = 0; step < STEPS; step++) {
+                for (int i = 0; i < B * D; i++) {
+                    // 30% non-zero (the sparse first layer) or all (GEMMs)
+                    const bool on = dense || nt_rng_uniform(&r) < 0.3;
+                    x[i] = on ? (float)nt_rng_uniform(&r) : 0.0f;
+                    x_gathered[i] = NAN;
+                }
+                for (int i = 0; i < B; i++) y[i] = y_gathered[i] = i % 3;
+                gather_source src = {x, y, y_gathered, B, D};
+                nt_shard_hooks hooks = {.gather = gather_columns, .user = &src};
+                nt_rng_seed(&r1, 5);
+                nt_rng_seed(&r2, 5);
+                size_t h1 = 0, h2 = 0;
+                float l1 = nt_shards_step(&s1, x, y, B, &r1, &h1, NULL);
+                float l2 = nt_shards_step(&s2, x_gathered, y_gathered, B, &r2, &h2, &hooks);
+                cr_assert(l1 == l2 && h1 == h2, "n %d dense %d step %d: loss %g / %g, hits "
+                          "%zu / %zu", n, dense, step, (double)l1, (double)l2, h1, h2);
+                cr_assert_eq(s1.ran_sparse, s2.ran_sparse);
+                cr_assert_eq(s2.ran_sparse, !dense && nt_sparse_available(),
+                             "n %d dense %d: sparse %d", n, dense, s2.ran_sparse);
+                cr_assert(memcmp(n1.grads, n2.grads, n1.n_params * sizeof *n1.grads) == 0,
+                          "n %d dense %d step %d: the gradients differ", n, dense, step);
+            }
+            nt_shards_free(&s1);
+            nt_shards_free(&s2);
+            nt_net_free(&n1);
+            nt_net_free(&n2);
+        }
 }
 
 Test(shards, a_diverged_step_updates_nothing)

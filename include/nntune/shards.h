@@ -13,8 +13,11 @@
  * Only activations and their gradients pass between the cores (B x units
  * floats a layer); the weights, which are far bigger, stay with their
  * shard. So does the batch: each shard gathers its inputs' columns of x
- * itself (hook) and marks their non-zero values (sparse.h) in its own
- * nt_sparse, which only it reads. Other layers' inputs are cut at equal
+ * itself (hook) into a buffer of its own, and marks their non-zero values
+ * (sparse.h) in its own nt_sparse, which only it reads. (Gathered into one
+ * x shared by all, each row's columns were cut between the cores, and a
+ * sharded step ran 2-3% slower: benchmarks/README.md, item 16.) Other
+ * layers' inputs are cut at equal
  * counts; the first layer's where the previous batch's work (group_work)
  * splits evenly (the sparse products' time follows it, and a batch's must
  * be cut before it is gathered), or at equal counts when that batch ran on
@@ -45,6 +48,10 @@ typedef struct {
     int n;                       /* shards, 1..NT_MAX_SHARDS; 1 when the net
                                     has no hidden layer */
     nt_net *net;                 /* borrowed */
+    float *x[NT_MAX_SHARDS];     /* x[1..n-1]: (max_batch, n_in) where a
+                                    gather hook puts shards 1..n-1's
+                                    columns of the batch (shard 0's go to
+                                    the step's x) */
     float *part[NT_MAX_SHARDS];  /* part[1..n-1]: (max_batch, widest layer)
                                     partial sums of shards 1..n-1 (shard 0
                                     writes into the layer's output) */
@@ -75,10 +82,12 @@ void nt_shard_inputs(int in, int n, int k, int *i0, int *i1);
  * NULL. */
 typedef struct {
     /* Before the forward pass, on the thread that runs shard k: put
-     * inputs i0..i1-1 (shard k's) of every row of the batch into the x the
-     * step reads, and the labels of rows row0..row0+rows-1 (shard k's
-     * block) into its y. */
-    void (*gather)(void *user, int i0, int i1, int row0, int rows);
+     * inputs i0..i1-1 (shard k's) of every row of the batch into x (B,
+     * n_in), the buffer shard k reads them from (the step's x for shard 0,
+     * its own for the others; the other columns there are not read), and
+     * the labels of rows row0..row0+rows-1 (shard k's block) into the
+     * step's y. */
+    void (*gather)(void *user, float *x, int i0, int i1, int row0, int rows);
     /* Once net->grads[lo..hi) holds the batch's gradient, when the batch's
      * loss is finite: e.g. the optimizer on that slice. Slices run on
      * different threads at once, and together cover every parameter once;
@@ -94,13 +103,14 @@ typedef struct {
 
 /* One training step over the batch x (B, n_in), y (B), B <=
  * net->max_batch, in one parallel region: dropout seeds drawn from rng as
- * nt_net_forward(train) draws them, the batch gathered (hook), forward and
+ * nt_net_forward(train) draws them, the batch gathered (hook: then x holds
+ * shard 0's columns of it, and no other; else every shard reads x), forward and
  * backward into net->grads (the whole batch's gradient without an L2 term,
  * as nt_net_backward(l2 = 0) defines it), then updated (hook) slice by
  * slice. Returns the batch's mean cross-entropy (NaN or Inf when the pass
  * diverged: no update is made) and adds the rows classified right to
  * *correct. hooks may be NULL. */
-float nt_shards_step(nt_shards *s, const float *x, const int32_t *y, int B,
+float nt_shards_step(nt_shards *s, float *x, const int32_t *y, int B,
                      nt_rng *rng, size_t *correct, const nt_shard_hooks *hooks);
 
 #endif

@@ -38,9 +38,12 @@ nt_status nt_shards_init(nt_shards *s, nt_net *net, int n)
     for (int l = 0; l < net->n_layers; l++)
         if ((size_t)net->layer[l].out > widest) widest = (size_t)net->layer[l].out;
     for (int k = 1; k < s->n; k++) {
-        if (!(s->part[k] = nt_alloc((size_t)net->max_batch * widest * sizeof(float)))) {
-            nt_errorf("shards: out of memory for %d partial sums of %d x %zu", s->n - 1,
-                      net->max_batch, widest);
+        s->part[k] = nt_alloc((size_t)net->max_batch * widest * sizeof(float));
+        s->x[k] = nt_alloc((size_t)net->max_batch * (size_t)net->arch.n_in * sizeof(float));
+        if (!s->part[k] || !s->x[k]) {
+            nt_errorf("shards: out of memory for %d partial sums of %d x %zu and batches of "
+                      "%d x %d", s->n - 1, net->max_batch, widest, net->max_batch,
+                      net->arch.n_in);
             nt_shards_free(s);
             return NT_ERR_NOMEM;
         }
@@ -61,6 +64,7 @@ void nt_shards_free(nt_shards *s)
     if (!s) return;
     for (int k = 0; k < NT_MAX_SHARDS; k++) {
         nt_free(s->part[k]);
+        nt_free(s->x[k]);
         nt_sparse_free(&s->sparse[k]);
     }
     memset(s, 0, sizeof *s);
@@ -88,7 +92,7 @@ typedef struct {
     nt_shards *s;
     nt_net *net;
     int n, B;
-    const float *x;
+    float *x[NT_MAX_SHARDS];        /* the batch's x each shard reads */
     const int32_t *y;
     const uint64_t *seeds;          /* dropout seeds, NULL: no dropout */
     const nt_shard_hooks *hooks;
@@ -162,8 +166,8 @@ static void forward_part(step_state *st, int l, int k)
     if (l == 0 && st->sparse)
         nt_sparse_forward_inputs(dst, shard_sparse(st, k), W, ly->out, i0, i1);
     else
-        nt_dense_forward_inputs(dst, l == 0 ? st->x : net->act[l], W, st->B, ly->in, ly->out,
-                                i0, i1);
+        nt_dense_forward_inputs(dst, l == 0 ? st->x[k] : net->act[l], W, st->B, ly->in,
+                                ly->out, i0, i1);
 }
 
 // Rows [r0, r0 + rows) of layer l's output: the shards' partial sums added
@@ -211,8 +215,8 @@ static void grad_part(step_state *st, int l, int k, const float *d)
     if (l == 0 && st->sparse)
         nt_sparse_backward_inputs(dW, shard_sparse(st, k), d, ly->out, i0, i1);
     else
-        nt_dense_grad_inputs(dW, d, l == 0 ? st->x : net->act[l], st->B, ly->in, ly->out, i0,
-                             i1);
+        nt_dense_grad_inputs(dW, d, l == 0 ? st->x[k] : net->act[l], st->B, ly->in, ly->out,
+                             i0, i1);
     nt_shard_inputs(ly->out, st->n, k, &u0, &u1);
     if (u0 < u1) nt_dense_bias_grad_units(net->grads + ly->b, d, st->B, ly->out, u0, u1);
 }
@@ -263,14 +267,14 @@ static void step_thread(step_state *st, int t, int T)
         EACH_SHARD(k) {
             int r0, rows;
             nt_shard_rows(B, n, k, &r0, &rows);
-            h->gather(h->user, st->cut0[k], st->cut0[k + 1], r0, rows);
+            h->gather(h->user, st->x[k], st->cut0[k], st->cut0[k + 1], r0, rows);
         }
         #pragma omp barrier
     }
     const double max_density = net->sparse_max_density;
     if (max_density > 0.0) {
         EACH_SHARD(k) {
-            st->nnz[k] = nt_sparse_build_inputs_rows(shard_sparse(st, k), st->x,
+            st->nnz[k] = nt_sparse_build_inputs_rows(shard_sparse(st, k), st->x[k],
                                                      h ? h->rows : NULL, B, st->cut0[k],
                                                      st->cut0[k + 1], max_density);
         }
@@ -322,16 +326,20 @@ static void step_thread(step_state *st, int t, int T)
     }
 }
 
-float nt_shards_step(nt_shards *s, const float *x, const int32_t *y, int B,
+float nt_shards_step(nt_shards *s, float *x, const int32_t *y, int B,
                      nt_rng *rng, size_t *correct, const nt_shard_hooks *hooks)
 {
     assert(s && s->net && x && y && correct && B >= 1 && B <= s->net->max_batch);
     nt_net *net = s->net;
     uint64_t seeds[NT_MAX_HIDDEN];
     const bool drop = nt_net_dropout_seeds(net, true, rng, seeds);
-    step_state st = {.s = s, .net = net, .n = s->n, .B = B, .x = x, .y = y,
+    step_state st = {.s = s, .net = net, .n = s->n, .B = B, .y = y,
                      .seeds = drop ? seeds : NULL, .hooks = hooks};
     memcpy(st.cut0, s->cut, sizeof st.cut0);
+    // gathered, each shard's columns go to a buffer of its own: in one x
+    // shared by all, each row's would be cut between the cores (shards.h)
+    const bool gathered = hooks && hooks->gather;
+    for (int k = 0; k < s->n; k++) st.x[k] = k > 0 && gathered ? s->x[k] : x;
     #pragma omp parallel num_threads(s->n) if (s->n > 1)
     step_thread(&st, omp_get_thread_num(), omp_get_num_threads());
     net->input = x;

@@ -168,11 +168,11 @@ typedef struct {
     float lr;
 } step_hooks;
 
-static void gather_slice(void *user, int i0, int i1, int row0, int rows)
+static void gather_slice(void *user, float *x, int i0, int i1, int row0, int rows)
 {
     step_hooks *h = user;
     nt_view_gather_inputs(h->train, h->b->order, h->start, (size_t)h->B, (size_t)i0,
-                          (size_t)i1, h->b->xb);
+                          (size_t)i1, x);
     // the labels of its block of rows, and where their bytes are (read by
     // every shard's build, after the step's barrier)
     nt_view_gather_bytes(h->train, h->b->order, h->start + (size_t)row0, (size_t)rows, NULL,
