@@ -17,11 +17,10 @@
  * (sparse.h) in its own nt_sparse, which only it reads. (Gathered into one
  * x shared by all, each row's columns were cut between the cores, and a
  * sharded step ran 2-3% slower: benchmarks/README.md, item 16.) Other
- * layers' inputs are cut at equal
- * counts; the first layer's where the previous batch's work (group_work)
- * splits evenly (the sparse products' time follows it, and a batch's must
- * be cut before it is gathered), or at equal counts when that batch ran on
- * GEMMs.
+ * layers' inputs are cut at equal counts; the first layer's where the
+ * previous batch's work (group_work) splits evenly (the sparse products'
+ * time follows it, and a batch's must be cut before it is gathered), or at
+ * equal counts when that batch ran on GEMMs.
  * Cuts fall at multiples of 16.
  *
  * Why not row blocks of the batch, the design before this one: each core
@@ -103,11 +102,11 @@ typedef struct {
 
 /* One training step over the batch x (B, n_in), y (B), B <=
  * net->max_batch, in one parallel region: dropout seeds drawn from rng as
- * nt_net_forward(train) draws them, the batch gathered (hook: then x holds
- * shard 0's columns of it, and no other; else every shard reads x), forward and
- * backward into net->grads (the whole batch's gradient without an L2 term,
- * as nt_net_backward(l2 = 0) defines it), then updated (hook) slice by
- * slice. Returns the batch's mean cross-entropy (NaN or Inf when the pass
+ * nt_net_forward(train) draws them, the batch gathered (hook: x then
+ * holds shard 0's columns of it, and no other; without one, every shard
+ * reads x), forward and backward into net->grads (the whole batch's
+ * gradient without an L2 term, as nt_net_backward(l2 = 0) defines it),
+ * then updated (hook) slice by slice. Returns the batch's mean cross-entropy (NaN or Inf when the pass
  * diverged: no update is made) and adds the rows classified right to
  * *correct. hooks may be NULL. */
 float nt_shards_step(nt_shards *s, float *x, const int32_t *y, int B,
