@@ -106,9 +106,9 @@ typedef struct {
  * holds shard 0's columns of it, and no other; without one, every shard
  * reads x), forward and backward into net->grads (the whole batch's
  * gradient without an L2 term, as nt_net_backward(l2 = 0) defines it),
- * then updated (hook) slice by slice. Returns the batch's mean cross-entropy (NaN or Inf when the pass
- * diverged: no update is made) and adds the rows classified right to
- * *correct. hooks may be NULL. */
+ * then updated (hook) slice by slice. Returns the batch's mean
+ * cross-entropy (NaN or Inf when the pass diverged: no update is made) and
+ * adds the rows classified right to *correct. hooks may be NULL. */
 float nt_shards_step(nt_shards *s, float *x, const int32_t *y, int B,
                      nt_rng *rng, size_t *correct, const nt_shard_hooks *hooks);
 

@@ -59,7 +59,6 @@ bool nt_view_gather_bytes(const nt_view *v, const size_t *order, size_t start, s
 void nt_view_gather_inputs(const nt_view *v, const size_t *order, size_t start, size_t count,
                            size_t j0, size_t j1, float *X);
 
-
 /* Reorder each batch of a shuffled order - positions [s, s + batch) for s =
  * 0, batch, 2 batch, ... below n - by label, keeping the shuffled order
  * within a label. A batch keeps its rows, so its summed gradient is the
