@@ -83,8 +83,9 @@ Test(sparse, products_equal_a_plain_loop_over_the_non_zero_values_bit_for_bit)
     skip_without_avx512();
     // each sum in ascending order, as fused multiply-adds: y over the
     // inputs, dW over the rows; outputs around the 16-lane and 64-output
-    // tiles, rows around the 64-row words and the forward's 128-row tiles
-    const int Bs[] = {1, 63, 64, 65, 128, 130, 257}, ins[] = {3, 100};
+    // tiles, rows around the 64-row words and the forward's 128-row tiles,
+    // inputs around dW's groups of 2 and 4
+    const int Bs[] = {1, 63, 64, 65, 128, 130, 257}, ins[] = {3, 7, 100};
     const int outs[] = {1, 10, 63, 64, 65, 130};
     nt_rng r;
     nt_rng_seed(&r, 23);
