@@ -376,6 +376,11 @@ def main():
             f"{run.get('crosscore_before', '?')} ns before the runs, "
             f"{run.get('crosscore_after', '?')} ns after them; the sharded rows pay it "
             "whenever activations cross between the cores",
+            f"- a dependent load's latency over buffers of each size (`bench_cachelat`): "
+            f"{run.get('cachelat_before', '?')} before the runs; "
+            f"{run.get('cachelat_after', '?')} after them. Tens of ns is the last-level "
+            "cache, 100-200 memory: the VM's share of the cache moves with its neighbours, "
+            "and the grid's speed with it",
             ""]
     parts = [epoch_section(work, run), torch_section(work, run), grid_section(work, run),
              strategies_section(work), rss_section(work)]

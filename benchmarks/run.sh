@@ -86,6 +86,9 @@ started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 # the cores' distance now (a cache line's round trip), and again at the
 # end: the sharded rows pay it each time activations cross
 crosscore_before=$(./build/bench_crosscore)
+# how far this core's caches reach now (the VM's share of the last-level
+# cache moves with its neighbours, and the grid's speed with it)
+cachelat_before=$(./build/bench_cachelat)
 rm -f "$CSV"
 ./build/bench_epoch --info > "$WORK/info.txt"
 
@@ -162,6 +165,7 @@ else rss_args=(--data mnist --strategy bayes --time-budget 60s); fi
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 crosscore_after=$(./build/bench_crosscore)
+cachelat_after=$(./build/bench_cachelat)
 
 if [ "${BENCH_PROFILE:-0}" = 1 ]; then
     echo "== perf profile, batch 128, 1 BLAS thread, 5 epochs"
@@ -230,6 +234,8 @@ fi
     echo "load_after: $load_after"
     echo "crosscore_before: $crosscore_before"
     echo "crosscore_after: $crosscore_after"
+    echo "cachelat_before: $cachelat_before"
+    echo "cachelat_after: $cachelat_after"
     echo "coretype: ${OPENBLAS_CORETYPE:-unset}"
     echo "job1: $job1"
     echo "job2: $job2"
