@@ -276,6 +276,33 @@ static void tile_to(float *dst, const float *tile, int B, int out, int o0, int w
     }
 }
 
+// Rows j .. j + nc - 1 of M (out wide), columns o0 .. o0 + 16 nt - 1, to
+// and from nc x nt registers (W's in the forward, dW's sums); the last
+// register of each row holds the lanes in `last`
+static inline __attribute__((always_inline)) void
+block_load(__m512 (*reg)[TILE_OUT / LANES], const float *M, int out, int j, int o0,
+           const int nc, const int nt, __mmask16 last)
+{
+    #pragma GCC unroll 4
+    for (int c = 0; c < nc; c++)
+        #pragma GCC unroll 4
+        for (int t = 0; t < nt; t++)
+            reg[c][t] = _mm512_maskz_loadu_ps(t == nt - 1 ? last : 0xFFFF,
+                                              M + (size_t)(j + c) * out + o0 + t * LANES);
+}
+
+static inline __attribute__((always_inline)) void
+block_store(float *M, __m512 (*reg)[TILE_OUT / LANES], int out, int j, int o0, const int nc,
+            const int nt, __mmask16 last)
+{
+    #pragma GCC unroll 4
+    for (int c = 0; c < nc; c++)
+        #pragma GCC unroll 4
+        for (int t = 0; t < nt; t++)
+            _mm512_mask_storeu_ps(M + (size_t)(j + c) * out + o0 + t * LANES,
+                                  t == nt - 1 ? last : 0xFFFF, reg[c][t]);
+}
+
 // The tile's rows (y's outputs o0 .. o0 + 16 nt - 1, the batch's rows from
 // 64 w0 to 64 w1) += x[those rows, j : j + nc] W[j : j + nc, those outputs]:
 // W's nc x nt registers stay loaded while each row where any of the nc
@@ -288,12 +315,7 @@ forward_inputs(float *tile, const nt_sparse *sp, const float *W, int out, int j,
     // rows counted from the tile's first, 64 w0
     const float *x = sp->x + (size_t)64 * w0 * sp->in + j;
     __m512 w[FORWARD_INPUTS][TILE_OUT / LANES];
-    #pragma GCC unroll 4
-    for (int c = 0; c < nc; c++)
-        #pragma GCC unroll 4
-        for (int t = 0; t < nt; t++)
-            w[c][t] = _mm512_maskz_loadu_ps(t == nt - 1 ? last : 0xFFFF,
-                                            W + (size_t)(j + c) * out + o0 + t * LANES);
+    block_load(w, W, out, j, o0, nc, nt, last);
     for (int wd = w0; wd < w1; wd++) {
         for (uint64_t any = any_rows(sp, j, nc, wd); any; any &= any - 1) {
             const int r = (wd - w0) * 64 + __builtin_ctzll(any);  // ascending
@@ -316,30 +338,19 @@ forward_inputs(float *tile, const nt_sparse *sp, const float *W, int out, int j,
 // dW's sums of inputs j .. j + nc - 1, outputs o0 .. o0 + 16 nt - 1: from 0,
 // or from what the rows before this tile's left in dW (a float stored and
 // loaded again is the same float, so the sums are those of one pass over
-// all the rows). The last register holds the lanes in `last`.
+// all the rows); block_store writes them back
 static inline __attribute__((always_inline)) void
 dw_sums_start(__m512 a[DW_INPUTS][TILE_OUT / LANES], const float *dW, int out, int j, int o0,
               const bool resume, const int nc, const int nt, __mmask16 last)
 {
+    if (resume) {
+        block_load(a, dW, out, j, o0, nc, nt, last);
+        return;
+    }
     #pragma GCC unroll 4
     for (int c = 0; c < nc; c++)
         #pragma GCC unroll 4
-        for (int t = 0; t < nt; t++)
-            a[c][t] = !resume ? _mm512_setzero_ps()
-                              : _mm512_maskz_loadu_ps(t == nt - 1 ? last : 0xFFFF,
-                                                      dW + (size_t)(j + c) * out + o0 + t * LANES);
-}
-
-static inline __attribute__((always_inline)) void
-dw_sums_store(float *dW, __m512 a[DW_INPUTS][TILE_OUT / LANES], int out, int j, int o0,
-              const int nc, const int nt, __mmask16 last)
-{
-    #pragma GCC unroll 4
-    for (int c = 0; c < nc; c++)
-        #pragma GCC unroll 4
-        for (int t = 0; t < nt; t++)
-            _mm512_mask_storeu_ps(dW + (size_t)(j + c) * out + o0 + t * LANES,
-                                  t == nt - 1 ? last : 0xFFFF, a[c][t]);
+        for (int t = 0; t < nt; t++) a[c][t] = _mm512_setzero_ps();
 }
 
 // The tile's row r (dy's outputs o0 ..) into those sums, times x[r, j + c]
@@ -374,7 +385,7 @@ dw_inputs(float *dW, const nt_sparse *sp, const float *tile, int out, int j, int
     for (int wd = w0; wd < w1; wd++)
         for (uint64_t any = any_rows(sp, j, nc, wd); any; any &= any - 1)
             dw_row(a, sp, x, tile, (wd - w0) * 64 + __builtin_ctzll(any), nc, nt);
-    dw_sums_store(dW, a, out, j, o0, nc, nt, last);
+    block_store(dW, a, out, j, o0, nc, nt, last);
 }
 
 // dw_inputs for two groups of DW_INPUTS inputs, j .. and j + DW_INPUTS ..,
@@ -402,8 +413,8 @@ dw_inputs_two(float *dW, const nt_sparse *sp, const float *tile, int out, int j,
         for (; ra; ra &= ra - 1) dw_row(a, sp, x, tile, r0 + __builtin_ctzll(ra), nc, nt);
         for (; rb; rb &= rb - 1) dw_row(b, sp, x + nc, tile, r0 + __builtin_ctzll(rb), nc, nt);
     }
-    dw_sums_store(dW, a, out, j, o0, nc, nt, last);
-    dw_sums_store(dW, b, out, j + nc, o0, nc, nt, last);
+    block_store(dW, a, out, j, o0, nc, nt, last);
+    block_store(dW, b, out, j + nc, o0, nc, nt, last);
 }
 
 // y's tile (outputs o0 .., the batch's rows from 64 w0 to 64 w1) +=
