@@ -329,8 +329,8 @@ forward_row(float *tile, const nt_sparse *sp, const float *x,
 // 64 w0 to 64 w1) += x[those rows, j : j + nc] W[j : j + nc, those outputs]:
 // W's nc x nt registers stay loaded while each row where any of the nc
 // inputs is non-zero adds them, input by input. A group of 4 goes as two
-// pairs: a row where only one pair is non-zero adds that pair alone (a
-// third of MNIST's rows; the other pair's zeros would add nothing). Each
+// pairs: a row where only one pair is non-zero adds that pair alone (2 in
+// 5 of MNIST's rows; the other pair's zeros would add nothing). Each
 // row's sums still take its inputs in ascending order. The last register
 // holds the lanes in `last`.
 static inline __attribute__((always_inline)) void
