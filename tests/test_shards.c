@@ -339,6 +339,85 @@ Test(shards, a_gathered_step_reads_each_shards_columns_where_its_hook_put_them)
         }
 }
 
+/* What a step's hooks were handed: each shard's columns, by gather and
+ * by prefetch (the next batch's), sorted by their first column */
+typedef struct {
+    gather_source src;
+    int gathered[NT_MAX_SHARDS][2], prefetched[NT_MAX_SHARDS][2];
+    int n_gathered, n_prefetched;
+} cut_log;
+
+static void log_cut(int (*cuts)[2], int *n, int i0, int i1)
+{
+#pragma omp critical(test_cut_log)
+    {
+        int at = (*n)++;
+        for (; at > 0 && cuts[at - 1][0] > i0; at--) memcpy(cuts[at], cuts[at - 1], sizeof *cuts);
+        cuts[at][0] = i0;
+        cuts[at][1] = i1;
+    }
+}
+
+static void gather_logged(void *user, float *x, int i0, int i1, int row0, int rows)
+{
+    cut_log *log = user;
+    gather_columns(&log->src, x, i0, i1, row0, rows);
+    log_cut(log->gathered, &log->n_gathered, i0, i1);
+}
+
+static void prefetch_logged(void *user, int i0, int i1)
+{
+    cut_log *log = user;
+    log_cut(log->prefetched, &log->n_prefetched, i0, i1);
+}
+
+/* The prefetch hook is a hint for the next step's gather: each shard is
+ * handed the columns it gathers in the next step, which move with the
+ * batches' non-zero values (next_cuts). */
+Test(shards, the_prefetch_hook_gets_the_columns_each_shard_gathers_next)
+{
+    enum { D = 100, B = 70, STEPS = 4 };
+    nt_arch a = arch2(D, 24, 16, 3, 0.0f);
+    for (int n = 2; n <= 3; n++) {
+        nt_net net = make_net(a, B, 9);
+        nt_shards s;
+        cr_assert_eq(nt_shards_init(&s, &net, n), NT_OK, "%s", nt_last_error());
+        static float x[B * D], xg[B * D];
+        int32_t y[B], yg[B];
+        nt_rng r, rs;
+        nt_rng_seed(&r, 41);
+        nt_rng_seed(&rs, 6);
+        int before[NT_MAX_SHARDS][2];
+        bool moved = false;
+        for (int step = 0; step < STEPS; step++) {
+            for (int i = 0; i < B * D; i++) {
+                // the non-zero values crowd to one side or the other
+                const double p = (i % D < D / 2) == (step % 2 == 0) ? 0.6 : 0.05;
+                x[i] = nt_rng_uniform(&r) < p ? (float)nt_rng_uniform(&r) : 0.0f;
+            }
+            for (int i = 0; i < B; i++) y[i] = i % 3;
+            cut_log log = {.src = {x, y, yg, B, D}};
+            nt_shard_hooks hooks = {.gather = gather_logged, .prefetch = prefetch_logged,
+                                    .user = &log};
+            size_t hits = 0;
+            nt_shards_step(&s, xg, yg, B, &rs, &hits, &hooks);
+            cr_assert_eq(log.n_gathered, n);
+            cr_assert_eq(log.n_prefetched, n);
+            if (step > 0) {
+                cr_assert(memcmp(before, log.gathered, sizeof(int[2]) * n) == 0,
+                          "n %d step %d: the step gathered other columns than the one "
+                          "before prefetched", n, step);
+                moved |= memcmp(log.gathered, log.prefetched, sizeof(int[2]) * n) != 0;
+            }
+            memcpy(before, log.prefetched, sizeof(int[2]) * n);
+        }
+        cr_assert(moved || !nt_sparse_available(),
+                  "n %d: the cuts never moved, so the test tells nothing", n);
+        nt_shards_free(&s);
+        nt_net_free(&net);
+    }
+}
+
 Test(shards, a_diverged_step_updates_nothing)
 {
     enum { D = 8, C = 3, B = 6 };

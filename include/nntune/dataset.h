@@ -44,6 +44,10 @@ void nt_dataset_row_inputs(const nt_dataset *ds, size_t row, size_t j0, size_t j
  * nothing. */
 void nt_dataset_prefetch_row(const nt_dataset *ds, size_t row, size_t j0, size_t j1);
 
+/* The same into the core's L2 only, for a gather a training step from now:
+ * the rows of a whole batch would push the step's own work out of L1. */
+void nt_dataset_prefetch_row_l2(const nt_dataset *ds, size_t row, size_t j0, size_t j1);
+
 /* Free X, pixels and y and zero the struct. Safe on a zeroed or freed data
  * set. */
 void nt_dataset_free(nt_dataset *ds);

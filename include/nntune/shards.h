@@ -98,6 +98,11 @@ typedef struct {
      * non-zero values; or NULL. A gather hook may fill them, each shard
      * its block of rows: the shards read them only after every gather. */
     const uint8_t *const *rows;
+    /* Optional, once the next batch's cuts are known, on the thread that
+     * runs shard k: start loading inputs i0..i1-1 (shard k's in the next
+     * batch) of the next batch's rows, which it will gather. A hint: it
+     * changes no result. */
+    void (*prefetch)(void *user, int i0, int i1);
 } nt_shard_hooks;
 
 /* One training step over the batch x (B, n_in), y (B), B <=

@@ -80,12 +80,28 @@ void nt_dataset_row_inputs(const nt_dataset *ds, size_t row, size_t j0, size_t j
     }
 }
 
-void nt_dataset_prefetch_row(const nt_dataset *ds, size_t row, size_t j0, size_t j1)
+// Row `row`'s features [j0, j1): where they start, and their bytes
+static const char *row_bytes(const nt_dataset *ds, size_t row, size_t j0, size_t j1,
+                             size_t *bytes)
 {
     assert(row < ds->n && j0 <= j1 && j1 <= ds->d);
     const size_t size = ds->X ? sizeof(float) : 1;
-    const char *p = (ds->X ? (const char *)ds->X : (const char *)ds->pixels) + row * ds->d * size;
-    for (size_t b = j0 * size; b < j1 * size; b += 64) __builtin_prefetch(p + b);
+    *bytes = (j1 - j0) * size;
+    return (ds->X ? (const char *)ds->X : (const char *)ds->pixels) + (row * ds->d + j0) * size;
+}
+
+void nt_dataset_prefetch_row(const nt_dataset *ds, size_t row, size_t j0, size_t j1)
+{
+    size_t bytes;
+    const char *p = row_bytes(ds, row, j0, j1, &bytes);
+    for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
+}
+
+void nt_dataset_prefetch_row_l2(const nt_dataset *ds, size_t row, size_t j0, size_t j1)
+{
+    size_t bytes;
+    const char *p = row_bytes(ds, row, j0, j1, &bytes);
+    for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 1);
 }
 
 void nt_dataset_free(nt_dataset *ds)

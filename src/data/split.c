@@ -133,6 +133,15 @@ void nt_view_gather_inputs(const nt_view *v, const size_t *order, size_t start, 
     gather(v, order, start, count, j0, j1, X, NULL, NULL);
 }
 
+void nt_view_prefetch(const nt_view *v, const size_t *order, size_t start, size_t count,
+                      size_t j0, size_t j1)
+{
+    assert(j0 <= j1 && j1 <= v->ds->d);
+    if (!v->ds->pixels) return;
+    for (size_t r = 0; r < count; r++)
+        nt_dataset_prefetch_row_l2(v->ds, gathered_row(v, order, start + r), j0, j1);
+}
+
 /* The view's positions grouped by class: class c holds
  * pos[start[c] .. start[c+1]), each group shuffled by rng. */
 typedef struct {

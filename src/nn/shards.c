@@ -290,6 +290,7 @@ static void step_thread(step_state *st, int t, int T)
             st->sparse = nt_sparse_finish(shard_sparse(st, k), B, total, max_density);
         next_cuts(st);
     }  // (a single ends with a barrier)
+    if (h && h->prefetch) EACH_SHARD(k) h->prefetch(h->user, st->s->cut[k], st->s->cut[k + 1]);
 
     float *d = net->delta[0], *dx = net->delta[1];
     for (int l = 0; l < L; l++) {
