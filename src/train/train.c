@@ -185,8 +185,9 @@ static void prefetch_next(const nt_view *train, const size_t *order, size_t star
                           size_t n, size_t i0, size_t i1)
 {
     const size_t next = start + (size_t)B;
-    if (next < n) nt_view_prefetch(train, order, next, n - next < (size_t)B ? n - next : (size_t)B,
-                                   i0, i1);
+    if (next >= n) return;
+    const size_t rows = n - next < (size_t)B ? n - next : (size_t)B;
+    nt_view_prefetch(train, order, next, rows, i0, i1);
 }
 
 static void prefetch_slice(void *user, int i0, int i1)
