@@ -348,13 +348,14 @@ forward_inputs(float *tile, const nt_sparse *sp, const float *W, int out, int j,
                 forward_row(tile, sp, x, w, r0 + __builtin_ctzll(any), 0, nc, nt);
             continue;
         }
-        const uint64_t lo = any_rows(sp, j, 2, wd), hi = any_rows(sp, j + 2, 2, wd);
+        const int half = FORWARD_INPUTS / 2;
+        const uint64_t lo = any_rows(sp, j, half, wd), hi = any_rows(sp, j + half, half, wd);
         for (uint64_t both = lo & hi; both; both &= both - 1)
-            forward_row(tile, sp, x, w, r0 + __builtin_ctzll(both), 0, 4, nt);
+            forward_row(tile, sp, x, w, r0 + __builtin_ctzll(both), 0, FORWARD_INPUTS, nt);
         for (uint64_t only = lo & ~hi; only; only &= only - 1)
-            forward_row(tile, sp, x, w, r0 + __builtin_ctzll(only), 0, 2, nt);
+            forward_row(tile, sp, x, w, r0 + __builtin_ctzll(only), 0, half, nt);
         for (uint64_t only = hi & ~lo; only; only &= only - 1)
-            forward_row(tile, sp, x, w, r0 + __builtin_ctzll(only), 2, 4, nt);
+            forward_row(tile, sp, x, w, r0 + __builtin_ctzll(only), half, FORWARD_INPUTS, nt);
     }
 }
 

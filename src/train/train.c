@@ -165,7 +165,6 @@ typedef struct {
     const nt_view *train;
     size_t start;   /* the batch's first position in b->order */
     int B;          /* its rows */
-    size_t n;       /* the epoch's rows */
     float lr;
 } step_hooks;
 
@@ -180,11 +179,11 @@ static void gather_slice(void *user, float *x, int i0, int i1, int row0, int row
                          h->b->yb + row0, h->b->rows + row0);
 }
 
-// the next batch's rows, if there is one, while this step computes
+// the epoch's next batch's rows, if there is one, while this step computes
 static void prefetch_next(const nt_view *train, const size_t *order, size_t start, int B,
-                          size_t n, size_t i0, size_t i1)
+                          size_t i0, size_t i1)
 {
-    const size_t next = start + (size_t)B;
+    const size_t next = start + (size_t)B, n = train->n;
     if (next >= n) return;
     const size_t rows = n - next < (size_t)B ? n - next : (size_t)B;
     nt_view_prefetch(train, order, next, rows, i0, i1);
@@ -193,7 +192,7 @@ static void prefetch_next(const nt_view *train, const size_t *order, size_t star
 static void prefetch_slice(void *user, int i0, int i1)
 {
     step_hooks *h = user;
-    prefetch_next(h->train, h->b->order, h->start, h->B, h->n, (size_t)i0, (size_t)i1);
+    prefetch_next(h->train, h->b->order, h->start, h->B, (size_t)i0, (size_t)i1);
 }
 
 static void update_slice(void *user, size_t lo, size_t hi)
@@ -282,7 +281,7 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
                 // the step count only matters to steps that follow, and a
                 // diverged step (no update) ends training
                 nt_optim_next(&b.opt);
-                step_hooks sh = {&b, train, start, B, n, (float)lr};
+                step_hooks sh = {&b, train, start, B, (float)lr};
                 // the gather fills b.rows when the data set has bytes
                 const bool bytes = train->ds->pixels != NULL;
                 nt_shard_hooks hooks = {gather_slice, update_slice, &sh, bytes ? b.rows : NULL,
@@ -293,7 +292,7 @@ nt_status nt_train(nt_net *net, const nt_train_config *cfg,
                 // sparse first layer its non-zero inputs in a quarter of the reads
                 const bool bytes =
                     nt_view_gather_bytes(train, b.order, start, (size_t)B, b.xb, b.yb, b.rows);
-                prefetch_next(train, b.order, start, B, n, 0, train->ds->d);
+                prefetch_next(train, b.order, start, B, 0, train->ds->d);
                 const float *p =
                     nt_net_forward_rows(net, b.xb, bytes ? b.rows : NULL, B, true, rng);
                 loss = nt_net_backward(net, b.yb, B, 0.0f);
