@@ -83,7 +83,8 @@ static int journal_folds(const char *dir, double *out, int max)
     return n;
 }
 
-/* A 3-fold study at --jobs 1 and 2 (2 trials a batch): the same fold scores. */
+/* A 3-fold study at --jobs 1 and 2 (up to 4 trials a batch): the same fold
+ * scores. */
 static void check_batches_score_alike(const char *strategy, int trials, const char *extra)
 {
     double f[2][32];
@@ -115,6 +116,49 @@ Test(cli_jobs, trials_scored_in_batches_score_as_they_do_one_at_a_time)
     // bayes: 2 design points together, then model trials in pairs (the
     // default --bayes-batch 2), each pair's second chosen blind to the first
     check_batches_score_alike("bayes", 6, "--initial-points 2");
+}
+
+/* Each trial's seconds in RUN/trials.jsonl (a batch's trials share the
+ * batch's wall time over its count). */
+static int journal_seconds(const char *dir, double *out, int max)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/trials.jsonl", dir);
+    char *text = slurp(path);
+    cr_assert_not_null(text, "no %s", path);
+    int n = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        cJSON *j = cJSON_Parse(line);
+        cr_assert_not_null(j, "%s: a line does not parse", path);
+        const cJSON *sec = cJSON_GetObjectItem(j, "seconds");
+        if (cJSON_IsNumber(sec) && n < max) out[n++] = sec->valuedouble;
+        cJSON_Delete(j);
+    }
+    free(text);
+    return n;
+}
+
+/* 3 folds on 2 jobs: batches of 4 trials (12 folds, 6 rounds), so that a
+ * core that runs slower than the other leaves it idle for a smaller part
+ * of each batch (cmd_tune.c, trials_per_batch); the last batch takes what
+ * is left. */
+Test(cli_jobs, three_folds_on_two_jobs_score_four_trials_a_batch)
+{
+    if (access("./nntune", X_OK) != 0 || access("data/mnist", R_OK) != 0)
+        cr_skip_test("needs ./nntune and data/mnist (make setup)");
+    char cmd[1024], dir[128];
+    snprintf(dir, sizeof dir, "%s/batches", tmpdir);
+    snprintf(cmd, sizeof cmd,
+             "./nntune --data mnist --strategy random --trials 6 --folds 3 "
+             "--param 'epochs = 1' --param 'units = 16' --param 'layers = 1' "
+             "--param 'batch = 256' --quiet --jobs 2 --out %s > /dev/null 2>&1", dir);
+    cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
+    double sec[8];
+    cr_assert_eq(journal_seconds(dir, sec, 8), 6, "want 6 trials' seconds");
+    for (int i = 1; i < 4; i++)
+        cr_assert(sec[i] == sec[0], "trial %d: %.17g s, trial 1: %.17g s (one batch)", i + 1,
+                  sec[i], sec[0]);
+    cr_assert(sec[5] == sec[4], "trials 5 and 6: %.17g and %.17g s (one batch)", sec[4], sec[5]);
 }
 
 /* `nntune train --threads 2 --json`'s test loss, from its stdout. */

@@ -807,10 +807,21 @@ static int gcd(int a, int b)
 
 /* Trials to score together when the strategy allows: the fewest whose
  * folds fill whole rounds of `jobs` (3 folds on 2 jobs: 2 trials, 6 folds
- * in 3 rounds instead of 2 rounds a trial with a core idle in the second). */
+ * in 3 rounds instead of 2 rounds a trial with a core idle in the second),
+ * taken as many times as gives at least MIN_ROUNDS rounds (3 folds on 2
+ * jobs: 4 trials, 6 rounds). A batch waits for its last fold, and while it
+ * runs the other cores have nothing to take: when one core runs slower
+ * than the other, as this VM's often do, 3 rounds left the fast core idle
+ * for most of a fold each batch, and the grid benchmark took 13% longer
+ * than with 6 (benchmarks/README.md item 22); 12 rounds gained nothing
+ * more. One job has no core to fill: one trial at a time. */
+enum { MIN_ROUNDS = 6 };
+
 static int trials_per_batch(int folds, int jobs)
 {
-    int n = jobs / gcd(folds, jobs);
+    if (jobs <= 1) return 1;
+    const int whole = jobs / gcd(folds, jobs), rounds = folds * whole / jobs;
+    const int n = whole * ((MIN_ROUNDS + rounds - 1) / rounds);
     return n < NT_MAX_BATCH ? n : NT_MAX_BATCH;
 }
 
