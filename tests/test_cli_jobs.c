@@ -63,8 +63,9 @@ Test(cli_jobs, fold_scores_are_the_same_with_one_or_two_jobs)
     cJSON_Delete(b);
 }
 
-/* Every trial's fold scores in RUN/trials.jsonl, as one flat list. */
-static int journal_folds(const char *dir, double *out, int max)
+/* Every trial's `key` in RUN/trials.jsonl (a number, or each number of a
+ * list), as one flat list. */
+static int journal_numbers(const char *dir, const char *key, double *out, int max)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/trials.jsonl", dir);
@@ -74,9 +75,10 @@ static int journal_folds(const char *dir, double *out, int max)
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         cJSON *j = cJSON_Parse(line);
         cr_assert_not_null(j, "%s: a line does not parse", path);
-        const cJSON *folds = cJSON_GetObjectItem(j, "folds");
-        for (int k = 0; folds && k < cJSON_GetArraySize(folds) && n < max; k++)
-            out[n++] = cJSON_GetArrayItem(folds, k)->valuedouble;
+        const cJSON *v = cJSON_GetObjectItem(j, key);
+        if (cJSON_IsNumber(v) && n < max) out[n++] = v->valuedouble;
+        for (int k = 0; cJSON_IsArray(v) && k < cJSON_GetArraySize(v) && n < max; k++)
+            out[n++] = cJSON_GetArrayItem(v, k)->valuedouble;
         cJSON_Delete(j);
     }
     free(text);
@@ -99,7 +101,7 @@ static void check_batches_score_alike(const char *strategy, int trials, const ch
                  "--quiet --jobs %d --out %s > /dev/null 2>&1", strategy, trials, extra,
                  jobs, dir);
         cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
-        n[jobs - 1] = journal_folds(dir, f[jobs - 1], 32);
+        n[jobs - 1] = journal_numbers(dir, "folds", f[jobs - 1], 32);
     }
     cr_assert(n[0] == 3 * trials && n[1] == 3 * trials, "%s: %d and %d fold scores, want %d each",
               strategy, n[0], n[1], 3 * trials);
@@ -118,26 +120,6 @@ Test(cli_jobs, trials_scored_in_batches_score_as_they_do_one_at_a_time)
     check_batches_score_alike("bayes", 6, "--initial-points 2");
 }
 
-/* Each trial's seconds in RUN/trials.jsonl (a batch's trials share the
- * batch's wall time over its count). */
-static int journal_seconds(const char *dir, double *out, int max)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/trials.jsonl", dir);
-    char *text = slurp(path);
-    cr_assert_not_null(text, "no %s", path);
-    int n = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        cJSON *j = cJSON_Parse(line);
-        cr_assert_not_null(j, "%s: a line does not parse", path);
-        const cJSON *sec = cJSON_GetObjectItem(j, "seconds");
-        if (cJSON_IsNumber(sec) && n < max) out[n++] = sec->valuedouble;
-        cJSON_Delete(j);
-    }
-    free(text);
-    return n;
-}
-
 /* 3 folds on 2 jobs: batches of 4 trials (12 folds, 6 rounds), so that a
  * core that runs slower than the other leaves it idle for a smaller part
  * of each batch (cmd_tune.c, trials_per_batch); the last batch takes what
@@ -154,7 +136,8 @@ Test(cli_jobs, three_folds_on_two_jobs_score_four_trials_a_batch)
              "--param 'batch = 256' --quiet --jobs 2 --out %s > /dev/null 2>&1", dir);
     cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
     double sec[8];
-    cr_assert_eq(journal_seconds(dir, sec, 8), 6, "want 6 trials' seconds");
+    // a batch's trials share its wall time over its count
+    cr_assert_eq(journal_numbers(dir, "seconds", sec, 8), 6, "want 6 trials' seconds");
     for (int i = 1; i < 4; i++)
         cr_assert(sec[i] == sec[0], "trial %d: %.17g s, trial 1: %.17g s (one batch)", i + 1,
                   sec[i], sec[0]);
