@@ -811,7 +811,7 @@ static int gcd(int a, int b)
  * taken as many times as gives at least MIN_ROUNDS rounds (3 folds on 2
  * jobs: 4 trials, 6 rounds). A batch waits for its last fold, and while it
  * runs the other cores have nothing to take: when one core runs slower
- * than the other, as this VM's often do, 3 rounds left the fast core idle
+ * than the other, as a shared VM's often do, 3 rounds left the fast core idle
  * for most of a fold each batch, and the grid benchmark took 13% longer
  * than with 6 (benchmarks/README.md item 22); 12 rounds gained nothing
  * more. One job has no core to fill: one trial at a time. */
