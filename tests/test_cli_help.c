@@ -35,3 +35,17 @@ Test(cli_help, every_command_prints_its_usage_and_exits_0)
         cr_assert_eq(shell(cmd), 0, "`nntune %s --help` printed no usage or failed", cmds[i]);
     }
 }
+
+/* OpenBLAS's idle workers spin for OPENBLAS_THREAD_TIMEOUT before they
+ * sleep: nntune cuts that to 2^20 cycles unless the user chose, and keeps
+ * the thread count while it restarts the pool (cli_quiet_blas_pool). */
+Test(cli_help, version_shows_blas_threads_and_their_idle_spin)
+{
+    if (access("./nntune", X_OK) != 0) cr_skip_test("needs ./nntune");
+    cr_assert_eq(shell("env -u OPENBLAS_THREAD_TIMEOUT OPENBLAS_NUM_THREADS=2 ./nntune --version"
+                       " | grep -q ', 2 thread(s), idle workers sleep after 2^20 cycles$'"),
+                 0, "the default spin is not 2^20 cycles, or the pool lost a thread");
+    cr_assert_eq(shell("OPENBLAS_THREAD_TIMEOUT=25 OPENBLAS_NUM_THREADS=2 ./nntune --version"
+                       " | grep -q ', 2 thread(s), idle workers sleep after 2^25 cycles$'"),
+                 0, "the user's OPENBLAS_THREAD_TIMEOUT was not kept");
+}

@@ -39,6 +39,10 @@ bool cli_layers(const char *cmd, const char *s, nt_arch *a);
 /* "90s", "20m", "1.5h", "3600" -> seconds. */
 bool cli_duration(const char *cmd, const char *opt, const char *s, double *out);
 
+/* OpenBLAS's idle workers spin for about half a millisecond, not 0.14 s,
+ * after start-up and each job (OPENBLAS_THREAD_TIMEOUT=20 unless set):
+ * nntune's own threads have the cores. Once, first thing in main. */
+void cli_quiet_blas_pool(void);
 /* Threads for BLAS (and OpenMP): 0 leaves the library default. */
 void cli_set_threads(int threads);
 /* BLAS's thread count now (its default until cli_set_threads). */

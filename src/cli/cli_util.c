@@ -141,6 +141,31 @@ int cli_training_shards(void)
     return threads < NT_MAX_SHARDS ? threads : NT_MAX_SHARDS;
 }
 
+/* OpenBLAS's pthreads build keeps a pool of worker threads, and a worker
+ * spins (sched_yield in a loop) for OPENBLAS_THREAD_TIMEOUT, 2^28 TSC cycles
+ * unless set, when it starts and after each job, before it sleeps: 0.14 s
+ * on this project's 2-core VMs. nntune's own threads (folds, shards) have
+ * the cores then. The spin at start-up took a third of a core from a tune's
+ * first folds, and each validation pass of `nntune train` (the one place
+ * BLAS itself runs threaded) left a worker spinning into the next epoch:
+ * 17% of the samples of a 4-epoch run. So unless the user has set it, the
+ * spin is cut to 2^20 cycles (about half a millisecond, still enough to span
+ * an evaluation pass's GEMMs) and the pool restarted to read it. Both calls
+ * are OpenBLAS's own exports, weak here: another BLAS simply lacks them. */
+extern void openblas_read_env(void) __attribute__((weak));
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+extern int openblas_thread_timeout(void) __attribute__((weak));
+
+void cli_quiet_blas_pool(void)
+{
+    if (!openblas_read_env || !blas_thread_shutdown_) return;
+    setenv("OPENBLAS_THREAD_TIMEOUT", "20", 0); // 0: the user's value stands
+    openblas_read_env();
+    int threads = openblas_get_num_threads();
+    blas_thread_shutdown_();
+    openblas_set_num_threads(threads); // the pool again, with the timeout
+}
+
 void cli_set_threads(int threads)
 {
     if (threads <= 0) return;
@@ -364,8 +389,14 @@ int cli_model_option(const char *cmd, int code, const char *arg, cli_model_opts 
 void cli_print_version(FILE *f)
 {
     fprintf(f, "nntune %s\n", NT_VERSION);
-    fprintf(f, "OpenBLAS %s, core %s, %d thread(s)\n", openblas_get_config(),
+    fprintf(f, "OpenBLAS %s, core %s, %d thread(s)", openblas_get_config(),
             openblas_get_corename(), openblas_get_num_threads());
+    if (openblas_thread_timeout) { // OpenBLAS's own bounds on the exponent
+        int t = openblas_thread_timeout();
+        t = t <= 0 ? 28 : t < 4 ? 4 : t > 30 ? 30 : t;
+        fprintf(f, ", idle workers sleep after 2^%d cycles", t);
+    }
+    fputc('\n', f);
     const char *forced = getenv("OPENBLAS_CORETYPE");
     __builtin_cpu_init();
     if (forced && *forced && __builtin_cpu_supports("avx512f") &&

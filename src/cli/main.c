@@ -41,6 +41,7 @@ static void reuse_freed_memory(void)
 int main(int argc, char **argv)
 {
     reuse_freed_memory();
+    cli_quiet_blas_pool();
     if (argc < 2) {
         fputs(USAGE, stderr);
         return EXIT_USAGE;
