@@ -300,8 +300,12 @@ Test(shards, a_gathered_step_reads_each_shards_columns_where_its_hook_put_them)
     enum { D = 100, B = 70, STEPS = 3 };
     nt_arch a = arch2(D, 24, 16, 3, 0.0f);
     for (int n = 2; n <= 3; n++)
-        for (int dense = 0; dense <= 1; dense++) {
+        for (int mode = 0; mode <= 2; mode++) {
+            // 0: sparse data, 1: dense data, 2: dense data and the sparse
+            // layer turned off (no build: the shards skip its barriers)
+            const int dense = mode >= 1;
             nt_net n1 = make_net(a, B, 9), n2 = make_net(a, B, 9);
+            if (mode == 2) n1.sparse_max_density = n2.sparse_max_density = 0.0;
             nt_shards s1, s2;
             cr_assert_eq(nt_shards_init(&s1, &n1, n), NT_OK, "%s", nt_last_error());
             cr_assert_eq(nt_shards_init(&s2, &n2, n), NT_OK, "%s", nt_last_error());
@@ -324,13 +328,13 @@ Test(shards, a_gathered_step_reads_each_shards_columns_where_its_hook_put_them)
                 size_t h1 = 0, h2 = 0;
                 float l1 = nt_shards_step(&s1, x, y, B, &r1, &h1, NULL);
                 float l2 = nt_shards_step(&s2, x_gathered, y_gathered, B, &r2, &h2, &hooks);
-                cr_assert(l1 == l2 && h1 == h2, "n %d dense %d step %d: loss %g / %g, hits "
-                          "%zu / %zu", n, dense, step, (double)l1, (double)l2, h1, h2);
+                cr_assert(l1 == l2 && h1 == h2, "n %d mode %d step %d: loss %g / %g, hits "
+                          "%zu / %zu", n, mode, step, (double)l1, (double)l2, h1, h2);
                 cr_assert_eq(s1.ran_sparse, s2.ran_sparse);
                 cr_assert_eq(s2.ran_sparse, !dense && nt_sparse_available(),
-                             "n %d dense %d: sparse %d", n, dense, s2.ran_sparse);
+                             "n %d mode %d: sparse %d", n, mode, s2.ran_sparse);
                 cr_assert(memcmp(n1.grads, n2.grads, n1.n_params * sizeof *n1.grads) == 0,
-                          "n %d dense %d step %d: the gradients differ", n, dense, step);
+                          "n %d mode %d step %d: the gradients differ", n, mode, step);
             }
             nt_shards_free(&s1);
             nt_shards_free(&s2);

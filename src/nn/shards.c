@@ -263,15 +263,20 @@ static void step_thread(step_state *st, int t, int T)
 
     // each shard gathers and lists its own inputs: the batch stays in the
     // cache of the core that reads it
+    const double max_density = net->sparse_max_density;
     if (h && h->gather) {
         EACH_SHARD(k) {
             int r0, rows;
             nt_shard_rows(B, n, k, &r0, &rows);
             h->gather(h->user, st->x[k], st->cut0[k], st->cut0[k + 1], r0, rows);
         }
-        #pragma omp barrier
+        // each shard's build reads every row's bytes, which the shards
+        // gather by blocks of rows; without a build, a shard's forward
+        // reads only what it gathered itself
+        if (max_density > 0.0) {
+            #pragma omp barrier
+        }
     }
-    const double max_density = net->sparse_max_density;
     if (max_density > 0.0) {
         EACH_SHARD(k) {
             st->nnz[k] = nt_sparse_build_inputs_rows(shard_sparse(st, k), st->x[k],
@@ -279,17 +284,17 @@ static void step_thread(step_state *st, int t, int T)
                                                      st->cut0[k + 1], max_density);
         }
         #pragma omp barrier
-    }
-    #pragma omp single
-    {
-        size_t total = 0;
-        for (int k = 0; k < n && max_density > 0.0 && total != SIZE_MAX; k++)
-            total = st->nnz[k] == SIZE_MAX ? SIZE_MAX : total + st->nnz[k];
-        st->sparse = max_density > 0.0;
-        for (int k = 0; k < n && st->sparse; k++)
-            st->sparse = nt_sparse_finish(shard_sparse(st, k), B, total, max_density);
-        next_cuts(st);
-    }  // (a single ends with a barrier)
+        #pragma omp single
+        {
+            size_t total = 0;
+            for (int k = 0; k < n && total != SIZE_MAX; k++)
+                total = st->nnz[k] == SIZE_MAX ? SIZE_MAX : total + st->nnz[k];
+            st->sparse = true;
+            for (int k = 0; k < n && st->sparse; k++)
+                st->sparse = nt_sparse_finish(shard_sparse(st, k), B, total, max_density);
+            next_cuts(st);
+        }  // (a single ends with a barrier)
+    }  // (without a build, nt_shards_step set equal cuts before the step)
     if (h && h->prefetch) EACH_SHARD(k) h->prefetch(h->user, st->s->cut[k], st->s->cut[k + 1]);
 
     float *d = net->delta[0], *dx = net->delta[1];
@@ -337,6 +342,7 @@ float nt_shards_step(nt_shards *s, float *x, const int32_t *y, int B,
     step_state st = {.s = s, .net = net, .n = s->n, .B = B, .y = y,
                      .seeds = drop ? seeds : NULL, .hooks = hooks};
     memcpy(st.cut0, s->cut, sizeof st.cut0);
+    if (!(net->sparse_max_density > 0.0)) next_cuts(&st); // equal: no lists to follow
     // gathered, each shard's columns go to a buffer of its own: in one x
     // shared by all, each row's would be cut between the cores (shards.h)
     const bool gathered = hooks && hooks->gather;
