@@ -148,10 +148,11 @@ int cli_training_shards(void)
  * the cores then. The spin at start-up took a third of a core from a tune's
  * first folds, and each validation pass of `nntune train` (BLAS runs
  * threaded there, as in eval, predict and lr-find) left a worker spinning
- * into the next epoch's shards: 17% of the samples of a 4-epoch run. So unless the user has set it, the
- * spin is cut to 2^20 cycles (about half a millisecond, still enough to span
- * an evaluation pass's GEMMs) and the pool restarted to read it. Both calls
- * are OpenBLAS's own exports, weak here: another BLAS simply lacks them. */
+ * into the next epoch's shards: 17% of the samples of a 4-epoch run. So
+ * unless the user has set it, the spin is cut to 2^20 cycles (about half a
+ * millisecond, still enough to span an evaluation pass's GEMMs) and the
+ * pool restarted to read it. Both calls are OpenBLAS's own exports, weak
+ * here: another BLAS simply lacks them. */
 extern void openblas_read_env(void) __attribute__((weak));
 extern int blas_thread_shutdown_(void) __attribute__((weak));
 extern int openblas_thread_timeout(void) __attribute__((weak));
