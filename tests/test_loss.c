@@ -3,6 +3,9 @@
  * finite differences. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "nntune/loss.h"
 #include "nntune/rng.h"
@@ -158,4 +161,96 @@ Test(loss, the_kept_sums_give_nt_ce_loss_bit_for_bit)
     z[4 * C + 2] = NAN;
     nt_softmax_forward_keep(p, rest, z, B, C);
     cr_assert(isnan(nt_ce_loss_kept(z, rest, y, B, C)) && isnan(nt_ce_loss(z, y, B, C)));
+}
+
+// row_softmax's formula one row at a time, with libm's expf: the order of
+// every sum the softmax promises (loss.c)
+static void ref_softmax_row(float *p, float *rest, const float *x, int C)
+{
+    int k = 0;
+    for (int j = 1; j < C; j++)
+        if (x[j] > x[k] || x[j] != x[j]) k = j;
+    float m = x[k], s = 0.0f, o = 0.0f;
+    for (int j = 0; j < C; j++) {
+        float e = expf(x[j] - m);
+        if (j != k) o += e;
+        s += e;
+        p[j] = e;
+    }
+    float inv = 1.0f / s;
+    for (int j = 0; j < C; j++) p[j] *= inv;
+    *rest = o;
+}
+
+Test(loss, softmax_of_a_batch_equals_the_row_formula_bit_for_bit)
+{
+    // batches of 16 rows a lane each and their remainders, up to 65
+    // classes, with ties, huge and tiny logits, -Inf, +Inf and NaN
+    static const int Bs[] = {1, 7, 16, 17, 40, 128}, Cs[] = {1, 2, 3, 10, 64, 65};
+    nt_rng r;
+    nt_rng_seed(&r, 7);
+    for (size_t bi = 0; bi < sizeof Bs / sizeof *Bs; bi++)
+        for (size_t ci = 0; ci < sizeof Cs / sizeof *Cs; ci++) {
+            const int B = Bs[bi], C = Cs[ci];
+            float *z = malloc(sizeof(float) * B * C), *p = malloc(sizeof(float) * B * C);
+            float *q = malloc(sizeof(float) * B * C), *rest = malloc(sizeof(float) * B);
+            cr_assert(z && p && q && rest);
+            for (int i = 0; i < B * C; i++) {
+                uint64_t kind = nt_rng_below(&r, 40);
+                z[i] = kind == 0   ? -INFINITY
+                       : kind == 1 ? NAN
+                       : kind == 2 ? INFINITY
+                       : kind == 3 ? 1.0f  // ties
+                       : kind < 8  ? (float)(60 * nt_rng_normal(&r))  // exp(x - m) underflows
+                                   : (float)(3 * nt_rng_normal(&r));
+            }
+            nt_softmax_forward_keep(p, rest, z, B, C);
+            for (int row = 0; row < B; row++) {
+                float want_rest;
+                ref_softmax_row(q + (size_t)row * C, &want_rest, z + (size_t)row * C, C);
+                cr_assert(memcmp(p + (size_t)row * C, q + (size_t)row * C, sizeof(float) * C) == 0,
+                          "B %d, C %d: row %d's probabilities differ from the row formula's",
+                          B, C, row);
+                cr_assert(memcmp(&rest[row], &want_rest, sizeof want_rest) == 0,
+                          "B %d, C %d: row %d keeps %a, the row formula %a", B, C, row,
+                          (double)rest[row], (double)want_rest);
+            }
+            // in place, as nt_softmax_forward allows
+            memcpy(q, z, sizeof(float) * B * C);
+            nt_softmax_forward(q, q, B, C);
+            cr_assert(memcmp(p, q, sizeof(float) * B * C) == 0,
+                      "B %d, C %d: in place differs", B, C);
+            free(z), free(p), free(q), free(rest);
+        }
+}
+
+Test(loss, softmax_exponentials_equal_libm_expf)
+{
+    // rows (0, x): the max is 0, so what the softmax keeps is exp(x) as it
+    // computed it; x runs over every 1021st float from -0 down through the
+    // subnormals and the underflow to -Inf (the NaNs skipped)
+    enum { B = 4096 };
+    float *z = malloc(sizeof(float) * 2 * B), *p = malloc(sizeof(float) * 2 * B);
+    float *rest = malloc(sizeof(float) * B);
+    cr_assert(z && p && rest);
+    long checked = 0;
+    uint64_t bits = 0x80000000u;
+    while (bits <= 0xffffffffu) {
+        int n = 0;
+        for (; n < B && bits <= 0xffffffffu; n++, bits += 1021) {
+            uint32_t b = (uint32_t)bits;
+            z[2 * n] = 0.0f;
+            memcpy(&z[2 * n + 1], &b, sizeof b);
+        }
+        nt_softmax_forward_keep(p, rest, z, n, 2);
+        for (int i = 0; i < n; i++) {
+            float x = z[2 * i + 1], want = expf(x);
+            if (x != x) continue; // a NaN is its row's max (the test above)
+            cr_assert(memcmp(&rest[i], &want, sizeof want) == 0, "exp(%a): %a, expf %a",
+                      (double)x, (double)rest[i], (double)want);
+        }
+        checked += n;
+    }
+    cr_assert(checked > 2000000, "checked %ld", checked);
+    free(z), free(p), free(rest);
 }
