@@ -220,7 +220,10 @@ Test(loss, softmax_of_a_batch_equals_the_row_formula_bit_for_bit)
             nt_softmax_forward(q, q, B, C);
             cr_assert(memcmp(p, q, sizeof(float) * B * C) == 0,
                       "B %d, C %d: in place differs", B, C);
-            free(z), free(p), free(q), free(rest);
+            free(z);
+            free(p);
+            free(q);
+            free(rest);
         }
 }
 
@@ -252,5 +255,7 @@ Test(loss, softmax_exponentials_equal_libm_expf)
         checked += n;
     }
     cr_assert(checked > 2000000, "checked %ld", checked);
-    free(z), free(p), free(rest);
+    free(z);
+    free(p);
+    free(rest);
 }

@@ -66,9 +66,9 @@ static inline float row_softmax(float *p, const float *x, int C)
 // of 2^(i/32) less i << 47 in the bits, a cubic for 2^(r/32), all in double,
 // then rounded to float. Here the same operations in the same order as
 // glibc's FMA build (its three a*r + b are FMAs), for 8 lanes: the same
-// float as expf for every x <= 0 and NaN (all 2^31 such floats were
-// compared; tests/test_loss.c compares a sample). Not for x > 0: a
-// softmax only takes exp(x - max).
+// float as expf for every x <= 0 and NaN (the 2^31 floats with the sign bit
+// set were all compared; tests/test_loss.c compares a sample). Not for
+// x > 0: a softmax only takes exp(x - max).
 static const uint64_t exp2_32ths[32] = {
     0x3ff0000000000000, 0x3fefd9b0d3158574, 0x3fefb5586cf9890f, 0x3fef9301d0125b51,
     0x3fef72b83c7d517b, 0x3fef54873168b9aa, 0x3fef387a6e756238, 0x3fef1e9df51fdee1,
