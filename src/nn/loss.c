@@ -54,6 +54,15 @@ static inline float row_softmax(float *p, const float *x, int C)
     return rest;
 }
 
+// every row through row_softmax; rest may be NULL
+static void softmax_row_by_row(float *p, float *rest, const float *x, int B, int C)
+{
+    for (int r = 0; r < B; r++) {
+        float o = row_softmax(p + (size_t)r * C, x + (size_t)r * C, C);
+        if (rest) rest[r] = o;
+    }
+}
+
 #ifdef __AVX512F__
 /* row_softmax on 16 rows at once, one row a lane, with the same result bit
  * for bit: each row's max, sums and products in the same order, and expf
@@ -145,10 +154,7 @@ static void softmax_lanes(float *p, float *rest, const float *x, int C)
 static void softmax_rows(float *p, float *rest, const float *x, int B, int C)
 {
     if (C > LANES_MAX_C) {
-        for (int r = 0; r < B; r++) {
-            float o = row_softmax(p + (size_t)r * C, x + (size_t)r * C, C);
-            if (rest) rest[r] = o;
-        }
+        softmax_row_by_row(p, rest, x, B, C);
         return;
     }
     int r = 0;
@@ -166,10 +172,7 @@ static void softmax_rows(float *p, float *rest, const float *x, int B, int C)
 #else
 static void softmax_rows(float *p, float *rest, const float *x, int B, int C)
 {
-    for (int r = 0; r < B; r++) {
-        float o = row_softmax(p + (size_t)r * C, x + (size_t)r * C, C);
-        if (rest) rest[r] = o;
-    }
+    softmax_row_by_row(p, rest, x, B, C);
 }
 #endif
 
