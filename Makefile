@@ -8,7 +8,7 @@ PREFIX  ?= /usr/local
 CFLAGS  ?= -O2 -march=native -g
 CFLAGS  += -fno-math-errno -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
            -fopenmp -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread
-LDLIBS  := -lopenblas -lcjson -lz -lm -fopenmp
+LDLIBS  := -lopenblas -lcjson -lz -lmvec -lm -fopenmp
 # EXTRA adds flags to compiling and linking alike (the sanitizer build)
 CFLAGS  += $(EXTRA)
 LDLIBS  += $(EXTRA)

@@ -11,7 +11,7 @@
  *   gcc -std=c11 -O2 -Wall -Wextra -Iinclude \
  *       -I/usr/include/x86_64-linux-gnu/openblas-pthread \
  *       benchmarks/tune_own_objective.c build/libnntune.a \
- *       -lopenblas -lcjson -lz -lm -fopenmp -o build/tune_own_objective
+ *       -lopenblas -lcjson -lz -lmvec -lm -fopenmp -o build/tune_own_objective
  *   ./build/tune_own_objective
  */
 #include <math.h>

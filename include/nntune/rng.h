@@ -26,6 +26,11 @@ double nt_rng_uniform(nt_rng *r);
 uint64_t nt_rng_below(nt_rng *r, uint64_t n);
 /* Standard normal (Box-Muller, no cached second value). */
 double nt_rng_normal(nt_rng *r);
+/* dst[k] = (float)(scale * nt_rng_normal(r)) for k = 0..n-1, in order:
+ * the same draws and the same floats as n calls, 8 at a time in vector
+ * lanes where the machine has them (glibc's libmvec), checked to round as
+ * the scalar formula does and redone by it where they might not. */
+void nt_rng_normals(nt_rng *r, float *dst, size_t n, double scale);
 /* Fisher-Yates shuffle of idx[0..n). */
 void nt_rng_shuffle(nt_rng *r, size_t *idx, size_t n);
 

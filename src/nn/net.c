@@ -93,10 +93,17 @@ static void init_layer(float *W, const nt_layer *ly, bool he, nt_rng *rng)
 {
     const int in = ly->in, out = ly->out;
     const double std = sqrt(2.0 / in), lim = sqrt(6.0 / (in + out));
+    enum { CHUNK = 256 };
+    float z[CHUNK];
     for (int o = 0; o < out; o++)
-        for (int i = 0; i < in; i++)
-            W[(size_t)i * out + o] = he ? (float)(std * nt_rng_normal(rng))
-                                        : (float)(lim * (2.0 * nt_rng_uniform(rng) - 1.0));
+        for (int i0 = 0; i0 < in; i0 += CHUNK) {
+            const int n = in - i0 < CHUNK ? in - i0 : CHUNK;
+            if (he)
+                nt_rng_normals(rng, z, (size_t)n, std);
+            else
+                for (int i = 0; i < n; i++) z[i] = (float)(lim * (2.0 * nt_rng_uniform(rng) - 1.0));
+            for (int i = 0; i < n; i++) W[(size_t)(i0 + i) * out + o] = z[i];
+        }
 }
 
 static nt_status alloc_workspace(nt_net *n)

@@ -12,7 +12,7 @@ WARN="-Wall -Wextra -Wno-unused-parameter -Wno-pass-failed"
 CFLAGS="$FLAGS $WARN -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude \
  -I/usr/include/x86_64-linux-gnu/openblas-pthread \
  -DNT_VERSION=\"$(cat VERSION 2>/dev/null || echo 0.0.0)\""
-LIBS="-lopenblas -lcjson -lz -lm -fopenmp"
+LIBS="-lopenblas -lcjson -lz -lmvec -lm -fopenmp"
 
 mkdir -p "$OUT/obj"
 OBJS=""

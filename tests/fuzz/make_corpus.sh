@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 }
 CSRC
 gcc -std=c11 -D_GNU_SOURCE -Iinclude "$T/gen.c" build/libnntune.a \
-    -lopenblas -lcjson -lz -lm -fopenmp -o "$T/gen"
+    -lopenblas -lcjson -lz -lmvec -lm -fopenmp -o "$T/gen"
 "$T/gen" $C/space/default_mnist "$T/mnist.jsonl"
 printf '\001' | cat - "$T/mnist.jsonl" > $C/journal/mnist_space
 
