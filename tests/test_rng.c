@@ -41,7 +41,7 @@ Test(rng, normals_are_the_scalar_draws_for_any_count)
 Test(rng, normals_round_as_the_scalar_formula_over_millions_of_draws)
 {
     // the He scales of 784 and 256 inputs, 1, a negative scale and one
-    // that makes most values subnormal floats: 16 million draws in all, of
+    // that makes most values subnormal floats: 17 million draws in all, of
     // which about 0.2% take the scalar path (near a zero of log or cos, or
     // near the middle between two floats) and the rest libmvec's
     const double scales[] = {sqrt(2.0 / 784), sqrt(2.0 / 256), 1.0, -3.0, 0x1p-140};
