@@ -75,10 +75,18 @@ static double box_muller(double u1, double u2)
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
+// a normal draw's two uniforms, in the order both nt_rng_normal and
+// nt_rng_normals take them
+static inline void box_muller_uniforms(nt_rng *r, double *u1, double *u2)
+{
+    *u1 = 1.0 - nt_rng_uniform(r); // (0, 1]: log() stays finite
+    *u2 = nt_rng_uniform(r);
+}
+
 double nt_rng_normal(nt_rng *r)
 {
-    double u1 = 1.0 - nt_rng_uniform(r); // (0, 1]: log() stays finite
-    double u2 = nt_rng_uniform(r);
+    double u1, u2;
+    box_muller_uniforms(r, &u1, &u2);
     return box_muller(u1, u2);
 }
 
@@ -127,10 +135,7 @@ void nt_rng_normals(nt_rng *r, float *dst, size_t n, double scale)
 #ifdef NT_VECTOR_NORMALS
     for (; k + 8 <= n; k += 8) {
         double u1[8], u2[8];
-        for (int j = 0; j < 8; j++) {
-            u1[j] = 1.0 - nt_rng_uniform(r);
-            u2[j] = nt_rng_uniform(r);
-        }
+        for (int j = 0; j < 8; j++) box_muller_uniforms(r, &u1[j], &u2[j]);
         normals8(u1, u2, scale, dst + k);
     }
 #endif
