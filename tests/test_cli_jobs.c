@@ -120,28 +120,30 @@ Test(cli_jobs, trials_scored_in_batches_score_as_they_do_one_at_a_time)
     check_batches_score_alike("bayes", 6, "--initial-points 2");
 }
 
-/* 3 folds on 2 jobs: batches of 4 trials (12 folds, 6 rounds), so that a
+/* 3 folds on 2 jobs: batches of 8 trials (24 folds, 12 rounds), so that a
  * core that runs slower than the other leaves it idle for a smaller part
- * of each batch (cmd_tune.c, trials_per_batch); the last batch takes what
- * is left. */
-Test(cli_jobs, three_folds_on_two_jobs_score_four_trials_a_batch)
+ * of each batch, and a batch has cheap trials to end on (cmd_tune.c,
+ * trials_per_batch); the last batch takes what is left. */
+Test(cli_jobs, three_folds_on_two_jobs_score_eight_trials_a_batch)
 {
     if (access("./nntune", X_OK) != 0 || access("data/mnist", R_OK) != 0)
         cr_skip_test("needs ./nntune and data/mnist (make setup)");
     char cmd[1024], dir[128];
     snprintf(dir, sizeof dir, "%s/batches", tmpdir);
     snprintf(cmd, sizeof cmd,
-             "./nntune --data mnist --strategy random --trials 6 --folds 3 "
+             "./nntune --data mnist --strategy random --trials 10 --folds 3 "
              "--param 'epochs = 1' --param 'units = 16' --param 'layers = 1' "
              "--param 'batch = 256' --quiet --jobs 2 --out %s > /dev/null 2>&1", dir);
     cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
-    double sec[8];
+    double sec[16];
     // a batch's trials share its wall time over its count
-    cr_assert_eq(journal_numbers(dir, "seconds", sec, 8), 6, "want 6 trials' seconds");
-    for (int i = 1; i < 4; i++)
+    cr_assert_eq(journal_numbers(dir, "seconds", sec, 16), 10, "want 10 trials' seconds");
+    for (int i = 1; i < 8; i++)
         cr_assert(sec[i] == sec[0], "trial %d: %.17g s, trial 1: %.17g s (one batch)", i + 1,
                   sec[i], sec[0]);
-    cr_assert(sec[5] == sec[4], "trials 5 and 6: %.17g and %.17g s (one batch)", sec[4], sec[5]);
+    cr_assert(sec[9] == sec[8] && sec[8] != sec[0],
+              "trials 9 and 10: %.17g and %.17g s, trial 1 %.17g s (a second batch)", sec[8],
+              sec[9], sec[0]);
 }
 
 /* `nntune train --threads 2 --json`'s test loss, from its stdout. */

@@ -759,3 +759,86 @@ Test(cli_resume, a_network_study_resumed_with_other_folds_or_space_is_refused)
         run_free(&r);
     }
 }
+
+/* Distinct "trial T fold F" pairs in --verbose epoch lines; *order gets
+ * the trials in the order their first epoch line came (up to 16). */
+static int folds_trained(const char *text, int *order, int *n_order)
+{
+    bool seen[64][8] = {{false}}, trial_seen[64] = {false};
+    int pairs = 0;
+    *n_order = 0;
+    for (const char *c = text; c && (c = strstr(c, "    trial ")); c++) {
+        int t, f, e;
+        if (sscanf(c, "    trial %d fold %d epoch %d", &t, &f, &e) != 3) continue;
+        if (t < 1 || t > 63 || f < 1 || f > 7) continue;
+        if (!trial_seen[t] && *n_order < 16) order[(*n_order)++] = t;
+        trial_seen[t] = true;
+        pairs += !seen[t][f];
+        seen[t][f] = true;
+    }
+    return pairs;
+}
+
+Test(cli_resume, a_stopped_batch_keeps_each_trials_finished_folds_and_resumes_to_the_same_study)
+{
+    // the grid's 6 trials in one batch on 2 jobs, the 32-unit ones first;
+    // Ctrl-C once a 16-unit trial starts: the wide trials are whole, but
+    // come after one that is not, so partial.json keeps several trials
+    need_binary();
+    make_data();
+    char ref[256], dir[256], path[300];
+    args_t a = net_study("grid", "ref", ref);
+    run_result r = run(&a);
+    cr_assert_eq(r.code, 0, "the uninterrupted study exited %d: %s", r.code, r.err);
+    run_free(&r);
+
+    args_t k = net_study("grid", "stopped", dir);
+    drop(&k, "--quiet");
+    drop(&k, "--jobs");
+    drop(&k, "1");  // (the jobs' value: the first "1" of the list)
+    add(&k, "--jobs", "2", "--verbose", NULL);
+    pid_t pid = spawn(&k);
+    char out[300];
+    scratch_at(out, tmpdir, "run.stdout");
+    int order[16], n_order = 0;
+    for (double t0 = now_s(); n_order < 4;) {
+        char *text = slurp(out);
+        folds_trained(text, order, &n_order);
+        free(text);
+        int status;
+        cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "the study ended before its 4th trial "
+                     "started");
+        cr_assert_lt(now_s() - t0, 120, "no 4th trial after 120 s");
+        sleep_s(0.0005);
+    }
+    kill(pid, SIGINT);
+    r = finish(pid);
+    cr_assert_eq(r.code, 130, "the stopped study exited %d: %s", r.code, r.err);
+    cr_assert(strstr(r.err, "finished folds of trials") && strstr(r.err, "(partial.json)"),
+              "the hint does not name the kept trials: %s", r.err);
+    run_free(&r);
+    snprintf(path, sizeof path, "%s/partial.json", dir);
+    int held = count_lines(path);
+    cr_assert_geq(held, 2, "partial.json holds %d trials, want 2 or more", held);
+    snprintf(path, sizeof path, "%s/trials.jsonl", dir);
+    int journaled = count_lines(path) - 1;
+
+    // resumed: only the folds neither the journal nor partial.json holds train
+    add(&k, "--resume", NULL);
+    r = run(&k);
+    cr_assert_eq(r.code, 0, "the resume exited %d: %s", r.code, r.err);
+    int kept = 0;
+    const char *said = strstr(r.out, "resuming");
+    said = said ? strstr(said, ", and ") : NULL;
+    cr_assert(said && sscanf(said, ", and %d finished folds of trials", &kept) == 1,
+              "the resume does not say which folds it took: %s", r.out);
+    int trained = folds_trained(r.out, order, &n_order);
+    cr_assert_eq(trained + kept + 2 * journaled, 12,
+                 "%d folds trained, %d kept, %d trials journaled: want 12 folds in all", trained,
+                 kept, journaled);
+    run_free(&r);
+    snprintf(path, sizeof path, "%s/partial.json", dir);
+    cr_assert(!file_exists(path), "partial.json is still there after the resume");
+    same_journal(ref, dir, "grid stopped mid-batch, resumed");
+    same_best(ref, dir, true, "grid stopped mid-batch, resumed");
+}

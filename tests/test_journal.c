@@ -398,33 +398,53 @@ static nt_trial make_cut_trial(const nt_space *s)
     return t;
 }
 
-Test(journal, a_cut_short_trial_round_trips_through_partial_json_exactly)
+Test(journal, cut_short_trials_round_trip_through_partial_json_exactly)
 {
     nt_space s = test_space();
-    nt_trial t = make_cut_trial(&s);
+    nt_trial t[2] = {make_cut_trial(&s), make_cut_trial(&s)};
+    // the second: a later trial of the batch, every fold finished
+    t[1].trial = 6;
+    t[1].folds_done = 0x7u;
+    t[1].fold_metric[1] = 0.875;
     char path[128];
     snprintf(path, sizeof path, "%s/partial.json", tmpdir);
-    cr_assert_eq(nt_partial_write(path, &s, &t), NT_OK, "%s", nt_last_error());
-    nt_trial r;
-    cr_assert_eq(nt_partial_read(path, &s, &r), NT_OK, "%s", nt_last_error());
-    cr_assert_eq(r.trial, 4);
-    cr_assert_eq(r.n_folds, 3);
-    cr_assert_eq(r.folds_done, 0x5u, "mask %#x, want 0x5", r.folds_done);
-    for (int d = 0; d < s.dims; d++)
-        cr_assert(r.u[d] == t.u[d], "u[%d] %.17g read back, %.17g written", d, r.u[d], t.u[d]);
+    cr_assert_eq(nt_partial_write(path, &s, t, 2), NT_OK, "%s", nt_last_error());
+    nt_trial r[NT_MAX_BATCH];
+    int n = -1;
+    cr_assert_eq(nt_partial_read(path, &s, r, NT_MAX_BATCH, &n), NT_OK, "%s", nt_last_error());
+    cr_assert_eq(n, 2, "%d trials read back, want 2", n);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(r[i].trial, t[i].trial);
+        cr_assert_eq(r[i].n_folds, 3);
+        cr_assert_eq(r[i].folds_done, t[i].folds_done, "trial %d: mask %#x, want %#x",
+                     t[i].trial, r[i].folds_done, t[i].folds_done);
+        for (int d = 0; d < s.dims; d++)
+            cr_assert(r[i].u[d] == t[i].u[d], "u[%d] %.17g read back, %.17g written", d,
+                      r[i].u[d], t[i].u[d]);
+        for (int f = 0; f < 3; f++) {
+            if (!(t[i].folds_done >> f & 1u)) continue;
+            cr_assert(r[i].fold_metric[f] == t[i].fold_metric[f] &&
+                          r[i].fold_epochs[f] == t[i].fold_epochs[f] &&
+                          r[i].fold_ran[f] == t[i].fold_ran[f],
+                      "fold %d: %.17g/%d/%d read back, %.17g/%d/%d written", f,
+                      r[i].fold_metric[f], r[i].fold_epochs[f], r[i].fold_ran[f],
+                      t[i].fold_metric[f], t[i].fold_epochs[f], t[i].fold_ran[f]);
+        }
+    }
     for (int f = 0; f < 3; f += 2) {
-        cr_assert(r.fold_metric[f] == t.fold_metric[f] && r.fold_epochs[f] == t.fold_epochs[f] &&
-                      r.fold_ran[f] == t.fold_ran[f],
-                  "fold %d: %.17g/%d/%d read back, %.17g/%d/%d written", f, r.fold_metric[f],
-                  r.fold_epochs[f], r.fold_ran[f], t.fold_metric[f], t.fold_epochs[f],
-                  t.fold_ran[f]);
-        cr_assert_eq(r.curves[f].n, 2, "fold %d curve of %d epochs", f, r.curves[f].n);
-        cr_assert(r.curves[f].train_loss[1] == t.curves[f].train_loss[1] &&
-                      isnan(r.curves[f].val_loss[1]) && r.curves[f].val_acc[0] == 0.25f,
+        cr_assert_eq(r[0].curves[f].n, 2, "fold %d curve of %d epochs", f, r[0].curves[f].n);
+        cr_assert(r[0].curves[f].train_loss[1] == t[0].curves[f].train_loss[1] &&
+                      isnan(r[0].curves[f].val_loss[1]) && r[0].curves[f].val_acc[0] == 0.25f,
                   "fold %d curve differs", f);
     }
-    nt_curves_free(t.curves, 3);
-    nt_curves_free(r.curves, r.n_folds);
+    // no more than the reader has room for
+    nt_trial one[1];
+    cr_assert_eq(nt_partial_read(path, &s, one, 1, &n), NT_ERR_FORMAT);
+    cr_assert(n == 0 && strstr(nt_last_error(), path), "%d read; '%s'", n, nt_last_error());
+    for (int i = 0; i < 2; i++) {
+        nt_curves_free(t[i].curves, 3);
+        nt_curves_free(r[i].curves, r[i].n_folds);
+    }
 }
 
 Test(journal, a_damaged_partial_json_is_a_format_error_naming_the_file)
@@ -441,17 +461,31 @@ Test(journal, a_damaged_partial_json_is_a_format_error_naming_the_file)
         "{\"trial\":4,\"status\":\"failed\",\"u\":[0.5,0.5,0.5,0.5],\"folds\":[0.9,null,0.8],"
         "\"folds_done\":2}\n",
         "{\"trial\":4,\"status\":\"failed\",\"u\":[0.5,0.5],\"folds\":[0.9,0.8],\"folds_done\":1}\n",
+        // two trials: out of order, the same one twice, a bad second line
+        "{\"trial\":5,\"status\":\"failed\",\"u\":[0.5,0.5,0.5,0.5],\"folds\":[0.9,null,0.8],"
+        "\"folds_done\":1}\n"
+        "{\"trial\":4,\"status\":\"failed\",\"u\":[0.5,0.5,0.5,0.5],\"folds\":[0.9,null,0.8],"
+        "\"folds_done\":1}\n",
+        "{\"trial\":4,\"status\":\"failed\",\"u\":[0.5,0.5,0.5,0.5],\"folds\":[0.9,null,0.8],"
+        "\"folds_done\":1}\n"
+        "{\"trial\":4,\"status\":\"failed\",\"u\":[0.5,0.5,0.5,0.5],\"folds\":[0.9,null,0.8],"
+        "\"folds_done\":1}\n",
+        "{\"trial\":4,\"status\":\"failed\",\"u\":[0.5,0.5,0.5,0.5],\"folds\":[0.9,null,0.8],"
+        "\"folds_done\":1}\n"
+        "\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         FILE *f = fopen(path, "w");
         fputs(bad[i], f);
         fclose(f);
-        nt_trial r;
+        nt_trial r[NT_MAX_BATCH];
+        int n = -1;
         nt_clear_error();
-        nt_status rc = nt_partial_read(path, &s, &r);
+        nt_status rc = nt_partial_read(path, &s, r, NT_MAX_BATCH, &n);
         cr_assert_eq(rc, NT_ERR_FORMAT, "case %zu: status %d (%s)", i, rc, nt_last_error());
         cr_assert(strstr(nt_last_error(), path), "case %zu: message '%s' does not name the file",
                   i, nt_last_error());
-        cr_assert(r.curves == NULL && r.folds_done == 0, "case %zu: output not zeroed", i);
+        cr_assert(n == 0 && r[0].curves == NULL && r[0].folds_done == 0,
+                  "case %zu: output not zeroed", i);
     }
 }

@@ -450,6 +450,7 @@ Test(objective, a_cut_short_trial_resumes_without_retraining_its_finished_folds)
     cv.stop = &again.stop;
     cv.user = &again;
     cv.resume = &cut;
+    cv.n_resume = 1;
     nt_trial t;
     memset(&t, 0, sizeof t);
     nt_space_decode(&s, u, &t.values);
@@ -556,28 +557,38 @@ Test(objective, a_batch_of_trials_gets_exactly_the_scores_they_get_one_at_a_time
 
 typedef struct {
     volatile sig_atomic_t stop;
-    int at_trial, at_fold;
+    int at_trial, at_fold;  /* -1: never stop */
     int epochs[2][3];   /* last epoch each (trial - 4, fold) reported */
+    int starts;         /* folds started so far */
+    int started[2][3];  /* 1 + each one's place among the starts, 0: never */
 } batch_stopper;
 
 static void stop_batch_during(int trial, int fold, const nt_epoch_stats *s, void *user)
 {
     batch_stopper *sp = user;
+    if (s->epoch == 1) sp->started[trial - 4][fold] = ++sp->starts;
     sp->epochs[trial - 4][fold] = s->epoch;
     if (trial == sp->at_trial && fold == sp->at_fold && s->epoch == 1) sp->stop = 1;
 }
 
-Test(objective, a_stopped_batch_keeps_its_whole_trials_and_at_most_one_cut_short)
+/* 3 folds on one job, no early stopping, watched (and stopped) by sp. */
+static nt_cv stopped_cv(const nt_dataset *ds, batch_stopper *sp)
+{
+    nt_cv cv = make_cv(ds, 3, 1);
+    cv.es_frac = 0;
+    cv.stop = &sp->stop;
+    cv.on_epoch = stop_batch_during;
+    cv.user = sp;
+    cr_assert_eq(nt_cv_init(&cv), NT_OK, "%s", nt_last_error());
+    return cv;
+}
+
+Test(objective, a_stopped_batch_of_equal_trials_keeps_its_whole_trials_and_one_cut_short)
 {
     nt_dataset ds = make_blobs(300, 20, 0.8, 7);
     nt_space s = parse("lr = loguniform(0.001, 0.03)\nepochs = 4\n");
-    nt_cv cv = make_cv(&ds, 3, 1);
-    cv.es_frac = 0;
     batch_stopper sp = {.at_trial = 5, .at_fold = 0};
-    cv.stop = &sp.stop;
-    cv.on_epoch = stop_batch_during;
-    cv.user = &sp;
-    cr_assert_eq(nt_cv_init(&cv), NT_OK, "%s", nt_last_error());
+    nt_cv cv = stopped_cv(&ds, &sp);
     nt_trial t[2];
     batch_of_two(&cv, &s, t);
     int scored = -1;
@@ -613,6 +624,7 @@ Test(objective, a_resumed_trials_kept_folds_survive_another_stop_before_they_com
     cut.fold_metric[1] = 0.8125;
     cut.fold_epochs[1] = cut.fold_ran[1] = 3;
     cv.resume = &cut;
+    cv.n_resume = 1;
     volatile sig_atomic_t stop = 1;
     cv.stop = &stop;
     nt_trial t;
@@ -624,6 +636,72 @@ Test(objective, a_resumed_trials_kept_folds_survive_another_stop_before_they_com
               "fold 2 came back as %g (epoch %d), want 0.8125 (epoch 3)", t.fold_metric[1],
               t.fold_epochs[1]);
     nt_curves_free(t.curves, t.n_folds);
+    nt_cv_free(&cv);
+    nt_dataset_free(&ds);
+}
+
+Test(objective, a_batch_starts_its_costliest_trial_first_and_a_stop_keeps_every_finished_fold)
+{
+    // trial 4 has 8 units, trial 5 64: trial 5's folds start first, and a
+    // stop in trial 4's first fold leaves trial 5 whole but not scored (the
+    // trials before it are not), so both keep their finished folds, and a
+    // resume from both trains only what is missing
+    nt_dataset ds = make_blobs(300, 20, 0.8, 8);
+    nt_space s = parse("units = choice(8, 64)\nlr = 0.005\nepochs = 3\n");
+    batch_stopper sp = {.at_trial = 4, .at_fold = 0};
+    nt_cv cv = stopped_cv(&ds, &sp);
+    nt_trial alone[2], cut[2];
+    batch_of_two(&cv, &s, alone);
+    batch_of_two(&cv, &s, cut);
+    int scored = -1;
+    cr_assert_eq(nt_cv_objective_batch(&cv, &s, cut, 2, &scored), NT_ERR_INTERRUPTED);
+    for (int f = 0; f < 3; f++)
+        cr_assert_eq(sp.started[1][f], 1 + f, "trial 5 fold %d started %d-th, want %d-th",
+                     f + 1, sp.started[1][f], 1 + f);
+    cr_assert_eq(sp.started[0][0], 4, "trial 4 fold 1 started %d-th, want 4th",
+                 sp.started[0][0]);
+    cr_assert_eq(sp.epochs[0][1] + sp.epochs[0][2], 0, "folds that should not start ran");
+    cr_assert_eq(scored, 0, "%d trials scored, want none (trial 4 is not whole)", scored);
+    cr_assert_eq(cut[0].folds_done, 1u, "trial 4 kept folds %#x, want fold 1",
+                 cut[0].folds_done);
+    cr_assert_eq(cut[1].folds_done, 7u, "trial 5 kept folds %#x, want all three",
+                 cut[1].folds_done);
+
+    // one at a time, never stopped: the reference
+    batch_stopper free_run = {.at_trial = -1};
+    cv.stop = &free_run.stop;
+    cv.user = &free_run;
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(nt_cv_objective(&cv, &s, &alone[i]), NT_OK, "%s", nt_last_error());
+    for (int f = 0; f < 3; f++)
+        cr_assert(cut[1].fold_metric[f] == alone[1].fold_metric[f],
+                  "trial 5 fold %d: %.17g kept, %.17g alone", f + 1, cut[1].fold_metric[f],
+                  alone[1].fold_metric[f]);
+
+    // resumed from both: only trial 4's folds 2 and 3 train
+    batch_stopper resumed = {.at_trial = -1};
+    cv.stop = &resumed.stop;
+    cv.user = &resumed;
+    cv.resume = cut;
+    cv.n_resume = 2;
+    nt_trial again[2];
+    batch_of_two(&cv, &s, again);
+    cr_assert_eq(nt_cv_objective_batch(&cv, &s, again, 2, &scored), NT_OK, "%s",
+                 nt_last_error());
+    cr_assert_eq(scored, 2);
+    cr_assert(resumed.epochs[0][0] == 0 && resumed.epochs[1][0] + resumed.epochs[1][1] +
+                                                   resumed.epochs[1][2] == 0,
+              "a kept fold was trained again");
+    cr_assert(resumed.epochs[0][1] == 3 && resumed.epochs[0][2] == 3,
+              "trial 4's folds 2 and 3 ran %d and %d epochs, want 3", resumed.epochs[0][1],
+              resumed.epochs[0][2]);
+    for (int i = 0; i < 2; i++) {
+        cr_assert(again[i].score == alone[i].score, "trial %d: score %.17g resumed, %.17g "
+                  "alone", 4 + i, again[i].score, alone[i].score);
+        nt_curves_free(alone[i].curves, alone[i].n_folds);
+        nt_curves_free(cut[i].curves, cut[i].n_folds);
+        nt_curves_free(again[i].curves, again[i].n_folds);
+    }
     nt_cv_free(&cv);
     nt_dataset_free(&ds);
 }

@@ -496,25 +496,32 @@ Test(tuner, bayes_with_batch_2_scores_its_model_trials_in_pairs_and_the_study_is
                      c.first[i] + 1, want[i] + 1);
 }
 
-/* A batch objective a stop request cuts after its first trial: the second
- * has one fold finished. */
+/* A batch objective a stop request cuts after its first trial: the
+ * second has one fold finished, the third all three (it started before the
+ * second, as a costlier trial does), the fourth none. */
 static nt_status batch_cut_after_one(void *ctx, const nt_space *space, nt_trial *t, int n,
                                      int *scored)
 {
     branin_counted(ctx, space, &t[0]);
     *scored = 1;
-    if (n > 1) t[1].folds_done = 1;
+    const uint32_t done[] = {0, 1u, 7u, 0};
+    for (int i = 1; i < n && i < 4; i++) t[i].folds_done = done[i];
     return n > 1 ? NT_ERR_INTERRUPTED : NT_OK;
 }
 
-static void count_interrupted(const nt_trial *t, int best, void *user)
+typedef struct {
+    int n, trial[8];
+} interrupted_log;
+
+static void log_interrupted(const nt_trial *t, int best, void *user)
 {
     (void)best;
-    int *got = user;
-    *got = t->trial;
+    interrupted_log *lg = user;
+    if (lg->n < 8) lg->trial[lg->n] = t->trial;
+    lg->n++;
 }
 
-Test(tuner, a_stopped_batch_records_its_whole_trials_and_hands_on_the_cut_short_one)
+Test(tuner, a_stopped_batch_records_its_whole_trials_and_hands_on_each_with_finished_folds)
 {
     const nt_testfn *fn = nt_testfn_find("branin");
     nt_space s;
@@ -522,14 +529,16 @@ Test(tuner, a_stopped_batch_records_its_whole_trials_and_hands_on_the_cut_short_
     batch_counter c = {.fn = fn};
     nt_study study = {0};
     nt_strategy *st = make_strategy("random", &s, 5);
-    int interrupted = -1;
-    nt_tuner_config cfg = {.trials = 12, .score_batch = batch_cut_after_one, .batch = 2,
-                           .on_interrupted = count_interrupted, .user = &interrupted};
+    interrupted_log lg = {0};
+    nt_tuner_config cfg = {.trials = 12, .score_batch = batch_cut_after_one, .batch = 4,
+                           .on_interrupted = log_interrupted, .user = &lg};
     cr_assert_eq(nt_tune(&s, st, branin_counted, &c, &cfg, &study), NT_OK, "%s",
                  nt_last_error());
     cr_assert_eq(study.n, 1, "%d trials recorded, want 1", study.n);
     cr_assert_str_eq(study.ended, "stopped", "ended: %s", study.ended);
-    cr_assert_eq(interrupted, 1, "on_interrupted got trial %d, want 1", interrupted);
+    cr_assert(lg.n == 2 && lg.trial[0] == 1 && lg.trial[1] == 2,
+              "on_interrupted got %d trials (%d, %d), want trials 1 and 2, in order", lg.n,
+              lg.trial[0], lg.trial[1]);
     nt_strategy_free(st);
     nt_study_free(&study);
 }

@@ -36,14 +36,15 @@ nt_status nt_journal_read(const char *path, const nt_space *space, char **header
 /* Open an existing journal for appending, first cutting it to good_bytes. */
 nt_status nt_journal_append_open(const char *path, long good_bytes, nt_journal *j);
 
-/* A trial that a stop request cut short after some of its folds finished
+/* The trials a stop request cut short after some of their folds finished
  * (t->folds_done), kept beside the journal so a resume does not train those
- * folds again: one JSON line like a trial's, plus "folds_done" (the mask).
- * Write is atomic. Read fills t (its point, fold figures, mask and curves,
- * owned: free with nt_curves_free) or fails with NT_ERR_FORMAT naming the
- * file; t is zeroed on failure. */
-nt_status nt_partial_write(const char *path, const nt_space *s, const nt_trial *t);
-nt_status nt_partial_read(const char *path, const nt_space *s, nt_trial *t);
+ * folds again: one JSON line each, like a trial's, plus "folds_done" (the
+ * mask), in trial order. Write is atomic. Read fills t[0..*n) (at most
+ * max; their points, fold figures, masks and curves, owned: free with
+ * nt_curves_free) or fails with NT_ERR_FORMAT naming the file and line;
+ * *n is 0 and t zeroed on failure. */
+nt_status nt_partial_write(const char *path, const nt_space *s, const nt_trial *t, int n);
+nt_status nt_partial_read(const char *path, const nt_space *s, nt_trial *t, int max, int *n);
 
 /* A point's active parameters as a JSON object {name: number or word}
  * (the journal's "params", best.json's, a model header's). Owned by the

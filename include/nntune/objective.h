@@ -47,10 +47,12 @@ typedef struct {
                                     the objective returns NT_ERR_INTERRUPTED
                                     with the finished folds' figures and
                                     curves in the trial (t->folds_done) */
-    const nt_trial *resume;      /* optional, borrowed: such a cut-short
-                                    trial; when the same trial (number and
-                                    point) is scored again, its finished
-                                    folds are taken from it, not retrained */
+    const nt_trial *resume;      /* optional, borrowed: n_resume such
+                                    cut-short trials; when one of them
+                                    (number and point) is scored again, its
+                                    finished folds are taken from it, not
+                                    retrained */
+    int n_resume;
     /* optional progress: called after every epoch of every fold, from the
      * thread training that fold (so it must be thread-safe) */
     void (*on_epoch)(int trial, int fold, const nt_epoch_stats *s, void *user);

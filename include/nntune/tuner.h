@@ -30,6 +30,13 @@ typedef struct {
 void nt_curve_free(nt_curve *c);
 /* Free n curves and the array itself; safe on NULL. */
 void nt_curves_free(nt_curve *c, int n);
+/* A curve of n epochs, its values unset; an empty curve when out of
+ * memory (a curve is for the report, never for a score). */
+nt_curve nt_curve_alloc(int n);
+/* A deep copy of a curve (empty for none or out of memory). */
+nt_curve nt_curve_copy(const nt_curve *c);
+/* A deep copy of n curves (NULL for none or out of memory). */
+nt_curve *nt_curves_copy(const nt_curve *c, int n);
 
 /* One finished (or failed) trial. */
 typedef struct {
@@ -47,7 +54,9 @@ typedef struct {
     int fold_ran[NT_MAX_FOLDS];   /* epochs each fold actually ran */
     uint32_t folds_done;          /* in a trial a stop request cut short:
                                      bit f set when fold f finished (its
-                                     figures above are final); else 0 */
+                                     figures above are final; every bit
+                                     may be set, in a batch whose trials
+                                     before it were not whole); else 0 */
     double seconds;               /* wall time of the trial (a batch's wall
                                      time shared equally by its trials) */
     double finished;              /* seconds since the study started */
@@ -69,8 +78,8 @@ typedef nt_status (*nt_objective_fn)(void *ctx, const nt_space *space,
  * every core); the tuner asked for their points without waiting for each
  * other's results. Same contract as nt_objective_fn for each trial. Returns
  * NT_OK with *scored = n, or NT_ERR_INTERRUPTED when a stop request cut the
- * batch short: t[0..*scored) are scored, t[*scored] (when < n) may hold
- * finished folds (t->folds_done), and the rest nothing. */
+ * batch short: t[0..*scored) are scored, and each later one may hold
+ * finished folds (t->folds_done; a batch need not run in trial order). */
 typedef nt_status (*nt_batch_objective_fn)(void *ctx, const nt_space *space,
                                            nt_trial *t, int n, int *scored);
 
@@ -84,9 +93,9 @@ typedef struct {
     volatile sig_atomic_t *stop;  /* optional: stop when *stop != 0 */
     int max_failures_in_row;      /* stop after this many failures; 0 = 10 */
     nt_trial_fn on_trial;
-    /* optional: called with the trial a stop request cut short, when some
-     * of its folds finished (t->folds_done), so they can be kept; best is
-     * -1. Its curves are freed after the call. */
+    /* optional: called, in trial order, with each trial of a batch a stop
+     * request cut short that has finished folds (t->folds_done), so they
+     * can be kept; best is -1. Its curves are freed after the call. */
     nt_trial_fn on_interrupted;
     void *user;
     /* optional: with batch > 1, up to `batch` (<= NT_MAX_BATCH) trials

@@ -335,9 +335,15 @@ typedef struct {
     nt_metric metric;
     const nt_study *study;       /* for the best so far */
     status_line *status;         /* NULL when not on a terminal */
-    char partial[1200];          /* RUN/partial.json: a trial cut short */
-    int partial_trial;           /* the trial it holds, -1 if none */
-    int folds_kept;              /* finished folds of the trial a stop cut */
+    char partial[1200];          /* RUN/partial.json: trials cut short */
+    int n_held;                  /* the trials it holds and their finished */
+    int held[2 * NT_MAX_BATCH];  /* folds, in trial order */
+    int held_folds[2 * NT_MAX_BATCH];
+    const nt_trial *resumed;     /* (n_resumed) what it held on --resume */
+    int n_resumed;
+    nt_trial kept[NT_MAX_BATCH]; /* (n_kept) the trials a stop cut short
+                                    that have finished folds; owned */
+    int n_kept;
 } progress;
 
 static int popcount(uint32_t m)
@@ -347,19 +353,40 @@ static int popcount(uint32_t m)
     return n;
 }
 
-/* A stop request cut a trial short after some folds finished: keep them in
- * partial.json, so --resume does not train them again. */
+/* partial.json holds trials t[0..n) now. */
+static void hold(progress *p, const nt_trial *t, int n)
+{
+    p->n_held = n;
+    for (int i = 0; i < n; i++) {
+        p->held[i] = t[i].trial;
+        p->held_folds[i] = popcount(t[i].folds_done);
+    }
+}
+
+/* A stop request cut a batch short and trial t has finished folds: keep
+ * them in partial.json, so --resume does not train them again. The file
+ * holds every such trial of the batch so far (they come in trial order),
+ * and the trials it held on --resume that are still to come and that this
+ * batch did not reach. */
 static void on_interrupted(const nt_trial *t, int best, void *user)
 {
     progress *p = user;
     (void)best;
-    if (nt_partial_write(p->partial, p->space, t) != NT_OK) {
-        fprintf(stderr, "nntune tune: %s (its finished folds will run again)\n",
-                nt_last_error());
+    if (p->n_kept == NT_MAX_BATCH) return; // (a batch has no more trials)
+    nt_trial *k = &p->kept[p->n_kept++];
+    *k = *t;
+    k->curves = nt_curves_copy(t->curves, t->n_folds);
+    nt_trial all[2 * NT_MAX_BATCH];
+    int n = 0;
+    for (int i = 0; i < p->n_kept; i++) all[n++] = p->kept[i];
+    for (int i = 0; i < p->n_resumed; i++)
+        if (p->resumed[i].trial > t->trial && n < 2 * NT_MAX_BATCH) all[n++] = p->resumed[i];
+    if (nt_partial_write(p->partial, p->space, all, n) != NT_OK) {
+        fprintf(stderr, "nntune tune: %s (the finished folds of trial %d will run again)\n",
+                nt_last_error(), t->trial + 1);
         return;
     }
-    p->partial_trial = t->trial;
-    p->folds_kept = popcount(t->folds_done);
+    hold(p, all, n);
 }
 
 static void print_trial(const progress *p, const nt_trial *t, int best);
@@ -374,10 +401,10 @@ static void on_trial(const nt_trial *t, int best, void *user)
             stop_requested = 1;
         }
     }
-    // the cut-short trial is in the journal now, whole
-    if (p->journal_rc == NT_OK && t->trial == p->partial_trial) {
+    // the last cut-short trial is in the journal now, whole
+    if (p->journal_rc == NT_OK && p->n_held > 0 && t->trial == p->held[p->n_held - 1]) {
         remove(p->partial);
-        p->partial_trial = -1;
+        p->n_held = 0;
     }
     if (p->quiet) return;
     status_line *sl = p->status;
@@ -747,15 +774,38 @@ static int check_resume(const char *dir, const char *old_header, const char *new
     return rc;
 }
 
+/* ", and the 2 finished folds of trial 5" or ", and 5 finished folds of
+ * trials 5, 6 and 8": what partial.json holds from trial `next` on, into
+ * text (empty for nothing). */
+static void held_folds_text(const progress *p, int next, char *text, size_t len)
+{
+    int trials = 0, folds = 0, first = 0;
+    for (int i = p->n_held - 1; i >= 0 && p->held[i] >= next; i--) {
+        trials++;
+        folds += p->held_folds[i];
+        first = i;
+    }
+    text[0] = '\0';
+    if (trials == 0) return;
+    size_t at = (size_t)snprintf(text, len, trials == 1 ? ", and the %d finished fold%s of trial"
+                                                        : ", and %d finished fold%s of trials",
+                                 folds, folds == 1 ? "" : "s");
+    for (int i = first; i < p->n_held && at < len; i++) {
+        const char *sep = i == first ? " " : i == p->n_held - 1 ? " and " : ", ";
+        at += (size_t)snprintf(text + at, len - at, "%s%d", sep, p->held[i] + 1);
+    }
+}
+
 /* After Ctrl-C: what was kept and the command that continues the study. */
-static void print_resume_hint(int argc, char **argv, int trials, int folds, const char *dir)
+static void print_resume_hint(int argc, char **argv, const progress *p, int trials,
+                              const char *dir)
 {
     fflush(stdout); // after what stdout holds, also in a pipe
     fprintf(stderr, "\ninterrupted: %d finished trial%s kept in %s (trials.jsonl, "
             "trials.csv, report.html)", trials, trials == 1 ? "" : "s", dir);
-    if (folds > 0)
-        fprintf(stderr, ", and the %d finished fold%s of trial %d (partial.json)", folds,
-                folds == 1 ? "" : "s", trials + 1);
+    char held[512];
+    held_folds_text(p, trials, held, sizeof held);
+    if (held[0]) fprintf(stderr, "%s (partial.json)", held);
     fprintf(stderr, "; no refit. To continue the study:\n  nntune");
     bool has_resume = false;
     for (int i = 1; i < argc; i++) {
@@ -766,27 +816,33 @@ static void print_resume_hint(int argc, char **argv, int trials, int folds, cons
     fprintf(stderr, "%s\n", has_resume ? "" : " --resume");
 }
 
-/* On --resume: the trial a stop cut short, if partial.json holds the one
- * that comes next; its finished folds count is returned (0: none, and a
- * stale or unreadable file is removed, with a word why). */
+/* On --resume: the trials a stop cut short that are still to come (trial
+ * `next` on) from partial.json, into cut; their count is returned (0: none,
+ * and a stale or unreadable file is removed, with a word why). */
 static int take_partial(progress *pg, const nt_space *space, int next, nt_trial *cut)
 {
     struct stat sb;
     if (stat(pg->partial, &sb) != 0) return 0;
-    if (nt_partial_read(pg->partial, space, cut) != NT_OK) {
+    int n = 0;
+    if (nt_partial_read(pg->partial, space, cut, NT_MAX_BATCH, &n) != NT_OK) {
         fprintf(stderr, "nntune tune: ignoring %s; its folds will run again\n",
                 nt_last_error());
         remove(pg->partial);
         return 0;
     }
-    if (cut->trial != next) { // that trial finished later: nothing to take
-        nt_curves_free(cut->curves, cut->n_folds);
-        memset(cut, 0, sizeof *cut);
-        remove(pg->partial);
-        return 0;
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        if (cut[i].trial >= next) { // else it finished later: nothing to take
+            cut[kept++] = cut[i];
+            continue;
+        }
+        nt_curves_free(cut[i].curves, cut[i].n_folds);
     }
-    pg->partial_trial = next;
-    return popcount(cut->folds_done);
+    if (kept == 0) remove(pg->partial);
+    pg->resumed = cut;
+    pg->n_resumed = kept;
+    hold(pg, cut, kept);
+    return kept;
 }
 
 static int default_jobs(void)
@@ -809,13 +865,16 @@ static int gcd(int a, int b)
  * folds fill whole rounds of `jobs` (3 folds on 2 jobs: 2 trials, 6 folds
  * in 3 rounds instead of 2 rounds a trial with a core idle in the second),
  * taken as many times as gives at least MIN_ROUNDS rounds (3 folds on 2
- * jobs: 4 trials, 6 rounds). A batch waits for its last fold, and while it
+ * jobs: 8 trials, 12 rounds). A batch waits for its last fold, and while it
  * runs the other cores have nothing to take: when one core runs slower
- * than the other, as a shared VM's often do, 3 rounds left the fast core idle
- * for most of a fold each batch, and the grid benchmark took 13% longer
- * than with 6 (benchmarks/README.md item 22); 12 rounds gained nothing
- * more. One job has no core to fill: one trial at a time. */
-enum { MIN_ROUNDS = 6 };
+ * than the other, as a shared VM's often do, 3 rounds left the fast core
+ * idle for most of a fold each batch, and the grid benchmark took 13%
+ * longer than with 6 (benchmarks/README.md item 22). A batch starts its
+ * costliest trials first (objective.c), so that its last folds are its
+ * cheapest: the more trials a batch holds, the more it has to choose from
+ * (item 28: 12 rounds, the whole 8-point grid in one batch). One job has
+ * no core to fill: one trial at a time. */
+enum { MIN_ROUNDS = 12 };
 
 static int trials_per_batch(int folds, int jobs)
 {
@@ -869,8 +928,9 @@ int cmd_tune(int argc, char **argv)
     nt_cv cv = {0};
     nt_strategy *st = NULL;
     nt_study study = {.best = -1};
-    progress pg = {.partial_trial = -1};
-    nt_trial cut = {0}; // a trial a stop cut short, read back on --resume
+    progress pg = {0};
+    nt_trial cut[NT_MAX_BATCH]; // trials a stop cut short, read back on --resume
+    int n_cut = 0;
     cJSON *summary = cJSON_CreateObject();
     char *header = NULL, *old_header = NULL;
     fn_ctx fc = {fn};
@@ -942,15 +1002,14 @@ int cmd_tune(int argc, char **argv)
         if (nt_journal_read(path, &space, &old, &study, &dropped, &good) != NT_OK) goto fail;
         free(old);
         if (nt_journal_append_open(path, good, &pg.journal) != NT_OK) goto fail;
-        int folds = fn ? 0 : take_partial(&pg, &space, study.n, &cut);
-        if (folds > 0) cv.resume = &cut;
+        n_cut = fn ? 0 : take_partial(&pg, &space, study.n, cut);
+        cv.resume = cut;
+        cv.n_resume = n_cut;
         if (!o.quiet) {
-            fprintf(out, "resuming %s: %d finished trials kept%s", dir, study.n,
-                    dropped ? ", a torn last line (cut off mid-write) dropped" : "");
-            if (folds > 0)
-                fprintf(out, ", and %d finished fold%s of trial %d", folds,
-                        folds == 1 ? "" : "s", study.n + 1);
-            fputc('\n', out);
+            char held[512];
+            held_folds_text(&pg, study.n, held, sizeof held);
+            fprintf(out, "resuming %s: %d finished trials kept%s%s\n", dir, study.n,
+                    dropped ? ", a torn last line (cut off mid-write) dropped" : "", held);
         }
     } else {
         // a replaced study must not leave the old one's results behind
@@ -1133,8 +1192,9 @@ done:
         fprintf(stderr, "nntune tune: report: %s\n", nt_last_error());
     else if (ran && !o.quiet)
         fprintf(out, "report: %s/report.html\n", dir);
-    if (show_hint) print_resume_hint(argc, argv, study.n, pg.folds_kept, dir);
-    nt_curves_free(cut.curves, cut.n_folds);
+    if (show_hint) print_resume_hint(argc, argv, &pg, study.n, dir);
+    for (int i = 0; i < n_cut; i++) nt_curves_free(cut[i].curves, cut[i].n_folds);
+    for (int i = 0; i < pg.n_kept; i++) nt_curves_free(pg.kept[i].curves, pg.kept[i].n_folds);
     free(header);
     free(old_header);
     cJSON_Delete(summary);

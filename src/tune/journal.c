@@ -376,9 +376,10 @@ nt_status nt_journal_append_open(const char *path, long good_bytes, nt_journal *
     return NT_OK;
 }
 
-/* ---- a trial cut short: partial.json ---- */
+/* ---- trials a stop cut short: partial.json ---- */
 
-nt_status nt_partial_write(const char *path, const nt_space *s, const nt_trial *t)
+/* Trial t as partial.json's line: the journal's, with "folds_done". */
+static char *partial_line(const char *path, const nt_space *s, const nt_trial *t)
 {
     nt_trial cut = *t;
     cut.status = NT_ERR_INTERRUPTED; // never read as a finished trial
@@ -392,11 +393,32 @@ nt_status nt_partial_write(const char *path, const nt_space *s, const nt_trial *
         snprintf(text, n + 32, "%.*s,\"folds_done\":%u}\n", (int)(n - 1), line,
                  (unsigned)t->folds_done);
     free(line);
+    if (!text) nt_errorf("%s: out of memory", path);
+    return text;
+}
+
+nt_status nt_partial_write(const char *path, const nt_space *s, const nt_trial *t, int n)
+{
+    char *text = calloc(1, 1);
+    size_t len = 0;
+    for (int i = 0; text && i < n; i++) {
+        char *line = partial_line(path, s, &t[i]);
+        size_t add = line ? strlen(line) : 0;
+        char *grown = line ? realloc(text, len + add + 1) : NULL;
+        if (grown) {
+            memcpy(grown + len, line, add + 1);
+            len += add;
+        } else {
+            free(text);
+        }
+        text = grown;
+        free(line);
+    }
     if (!text) {
         nt_errorf("%s: out of memory", path);
         return NT_ERR_NOMEM;
     }
-    nt_status rc = nt_write_file_atomic(path, text, strlen(text));
+    nt_status rc = nt_write_file_atomic(path, text, len);
     free(text);
     return rc;
 }
@@ -429,34 +451,25 @@ static nt_curve *curves_of(const cJSON *o, int n_folds)
     return c;
 }
 
-nt_status nt_partial_read(const char *path, const nt_space *s, nt_trial *t)
+/* Line `line` of partial.json as a cut-short trial into t (zeroed on
+ * failure, which names the file and line). */
+static nt_status partial_trial(const char *path, int line, const char *text, const nt_space *s,
+                               nt_trial *t)
 {
-    memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        nt_errorf("%s: cannot read: %s", path, strerror(errno));
-        return NT_ERR_IO;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len = getline(&line, &cap, f);
-    fclose(f);
-    cJSON *o = len > 0 ? cJSON_Parse(line) : NULL;
-    free(line);
-    nt_status rc = len > 0 ? parse_trial(path, 1, o, s, t) : NT_ERR_FORMAT;
-    if (len <= 0) nt_errorf("%s: empty", path);
+    cJSON *o = cJSON_Parse(text);
+    nt_status rc = parse_trial(path, line, o, s, t);
     const cJSON *done = cJSON_GetObjectItemCaseSensitive(o, "folds_done");
     double mask = cJSON_IsNumber(done) ? done->valuedouble : -1;
     if (rc == NT_OK && (t->n_folds < 2 || !(mask >= 1 && mask < (double)(1u << t->n_folds)) ||
                         mask != floor(mask))) {
-        nt_errorf("%s: not a cut-short trial (folds_done %g of %d folds)", path, mask,
+        nt_errorf("%s:%d: not a cut-short trial (folds_done %g of %d folds)", path, line, mask,
                   t->n_folds);
         rc = NT_ERR_FORMAT;
     }
     if (rc == NT_OK) t->folds_done = (uint32_t)mask;
     for (int k = 0; rc == NT_OK && k < t->n_folds; k++)
         if ((t->folds_done >> k & 1u) && !isfinite(t->fold_metric[k])) {
-            nt_errorf("%s: finished fold %d has no score", path, k + 1);
+            nt_errorf("%s:%d: finished fold %d has no score", path, line, k + 1);
             rc = NT_ERR_FORMAT;
         }
     if (rc == NT_OK) t->curves = curves_of(o, t->n_folds);
@@ -464,6 +477,48 @@ nt_status nt_partial_read(const char *path, const nt_space *s, nt_trial *t)
     if (rc != NT_OK) {
         nt_curves_free(t->curves, t->n_folds);
         memset(t, 0, sizeof *t);
+    }
+    return rc;
+}
+
+nt_status nt_partial_read(const char *path, const nt_space *s, nt_trial *t, int max, int *n)
+{
+    *n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        nt_errorf("%s: cannot read: %s", path, strerror(errno));
+        return NT_ERR_IO;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    nt_status rc = NT_OK;
+    for (int lineno = 1; rc == NT_OK && getline(&line, &cap, f) > 0; lineno++) {
+        if (*n == max) {
+            nt_errorf("%s: more than %d cut-short trials", path, max);
+            rc = NT_ERR_FORMAT;
+            break;
+        }
+        rc = partial_trial(path, lineno, line, s, &t[*n]);
+        // in trial order, each once: as written, and a resume takes each by
+        // its number
+        if (rc == NT_OK && *n > 0 && t[*n].trial <= t[*n - 1].trial) {
+            nt_errorf("%s:%d: trial %d after trial %d", path, lineno, t[*n].trial + 1,
+                      t[*n - 1].trial + 1);
+            nt_curves_free(t[*n].curves, t[*n].n_folds);
+            rc = NT_ERR_FORMAT;
+        }
+        if (rc == NT_OK) (*n)++;
+    }
+    free(line);
+    fclose(f);
+    if (rc == NT_OK && *n == 0) {
+        nt_errorf("%s: empty", path);
+        rc = NT_ERR_FORMAT;
+    }
+    if (rc != NT_OK) {
+        for (int i = 0; i < *n; i++) nt_curves_free(t[i].curves, t[i].n_folds);
+        memset(t, 0, (size_t)*n * sizeof *t);
+        *n = 0;
     }
     return rc;
 }

@@ -220,20 +220,10 @@ static bool fold_epoch(const nt_epoch_stats *s, void *user)
     return true;
 }
 
-/* A curve of n epochs, its values unset; an empty curve when out of
- * memory (a curve is for the report, never for the score). */
-static nt_curve curve_alloc(int n)
-{
-    size_t bytes = (size_t)(n > 0 ? n : 1) * sizeof(float);
-    nt_curve c = {n, malloc(bytes), malloc(bytes), malloc(bytes)};
-    if (!c.train_loss || !c.val_loss || !c.val_acc) nt_curve_free(&c);
-    return c;
-}
-
 /* The history's per-epoch losses as a curve. */
 static nt_curve curve_of(const nt_history *h)
 {
-    nt_curve c = curve_alloc(h->n);
+    nt_curve c = nt_curve_alloc(h->n);
     for (int e = 0; e < c.n; e++) {
         c.train_loss[e] = (float)h->epoch[e].train_loss;
         c.val_loss[e] = (float)h->epoch[e].val_loss;
@@ -242,28 +232,18 @@ static nt_curve curve_of(const nt_history *h)
     return c;
 }
 
-/* A deep copy of a curve (empty for none). */
-static nt_curve curve_copy(const nt_curve *from)
-{
-    if (!from || from->n <= 0) return (nt_curve){0};
-    nt_curve c = curve_alloc(from->n);
-    size_t bytes = (size_t)c.n * sizeof(float);
-    if (c.n > 0) {
-        memcpy(c.train_loss, from->train_loss, bytes);
-        memcpy(c.val_loss, from->val_loss, bytes);
-        memcpy(c.val_acc, from->val_acc, bytes);
-    }
-    return c;
-}
-
-/* cv->resume when it is this very trial (number and point), else NULL. */
+/* The one of cv->resume that is this very trial (number and point), else
+ * NULL. */
 static const nt_trial *resumed(const nt_cv *cv, const nt_space *space, const nt_trial *t)
 {
-    const nt_trial *r = cv->resume;
-    if (!r || r->trial != t->trial || r->n_folds != cv->folds) return NULL;
-    for (int d = 0; d < space->dims; d++)
-        if (r->u[d] != t->u[d]) return NULL;
-    return r;
+    for (int i = 0; i < cv->n_resume; i++) {
+        const nt_trial *r = &cv->resume[i];
+        if (r->trial != t->trial || r->n_folds != cv->folds) continue;
+        bool same = true;
+        for (int d = 0; d < space->dims && same; d++) same = r->u[d] == t->u[d];
+        if (same) return r;
+    }
+    return NULL;
 }
 
 /* Fold f as a cut-short run of this trial finished it. */
@@ -274,7 +254,7 @@ static void fold_from(const nt_trial *r, int f, fold_result *out)
     out->metric = r->fold_metric[f];
     out->best_epoch = r->fold_epochs[f];
     out->ran = r->fold_ran[f];
-    out->curve = curve_copy(r->curves ? &r->curves[f] : NULL);
+    out->curve = nt_curve_copy(r->curves ? &r->curves[f] : NULL);
 }
 
 /* A stop request cut the trial short: keep the finished folds' figures and
@@ -403,6 +383,41 @@ static void score_trial(const nt_cv *cv, nt_trial *t, fold_result *res)
     t->score = nt_metric_score(cv->metric, t->metric);
 }
 
+/* A fold's cost, roughly: its epochs times the multiply-adds of one sample
+ * through the network (the rows and the batch size are the batch's trials'
+ * alike or matter less). */
+static double fold_cost(const nt_arch *a, const nt_train_config *c)
+{
+    double madds = 0;
+    int in = a->n_in;
+    for (int l = 0; l < a->n_hidden; l++) {
+        madds += (double)in * a->hidden[l];
+        in = a->hidden[l];
+    }
+    madds += (double)in * a->n_out;
+    return madds * c->epochs;
+}
+
+/* The order a batch's trials start in: by fold cost, the costliest first,
+ * and in trial order among equals. The last folds to start are then the
+ * cheapest, so the cores finish the batch close together: in trial order,
+ * a grid whose wide networks come last left one core idle for most of a
+ * wide fold at the end of each batch (benchmarks/README.md item 28). */
+static void batch_order(const nt_arch *arch, const nt_train_config *cfg, int n, int *order)
+{
+    double cost[NT_MAX_BATCH];
+    for (int i = 0; i < n; i++) {
+        cost[i] = fold_cost(&arch[i], &cfg[i]);
+        order[i] = i;
+    }
+    for (int i = 1; i < n; i++) // insertion sort: stable, and n <= NT_MAX_BATCH
+        for (int p = i; p > 0 && cost[order[p]] > cost[order[p - 1]]; p--) {
+            int swap = order[p];
+            order[p] = order[p - 1];
+            order[p - 1] = swap;
+        }
+}
+
 nt_status nt_cv_objective(void *ctx, const nt_space *space, nt_trial *t)
 {
     int scored;
@@ -434,14 +449,13 @@ nt_status nt_cv_objective_batch(void *ctx, const nt_space *space, nt_trial *t, i
         for (int f = 0; prior[i] && f < k; f++)
             if (prior[i]->folds_done >> f & 1u) fold_from(prior[i], f, &res[i][f]);
     }
-    // The batch's folds, trial by trial, go to `jobs` threads in that order.
-    // Folds are independent: each has its own data view, network and RNG
-    // streams, so running them side by side gives the same numbers. A stop
-    // request lets
-    // the folds in progress finish and starts no other; since they start in
-    // order, the folds started are the first ones: whole trials, then at
-    // most one trial cut short.
-    int next = 0, started = 0;
+    // The batch's folds, trial by trial, go to `jobs` threads, the costliest
+    // trials first (batch_order). Folds are independent: each has its own
+    // data view, network and RNG streams, so running them side by side, in
+    // any order, gives the same numbers. A stop request lets the folds in
+    // progress finish and starts no other.
+    int order[NT_MAX_BATCH], next = 0, started = 0;
+    batch_order(arch, cfg, n, order);
     const int jobs = cv->jobs < 1 ? 1 : cv->jobs;
 #pragma omp parallel num_threads(jobs) if (jobs > 1)
     for (;;) {
@@ -452,31 +466,32 @@ nt_status nt_cv_objective_batch(void *ctx, const nt_space *space, nt_trial *t, i
             if (j < total) started = j + 1;
         }
         if (j >= total) break;
-        int i = j / k, f = j % k;
+        int i = order[j / k], f = j % k;
         if (!runs[i] || (prior[i] && (prior[i]->folds_done >> f & 1u))) continue;
         run_fold(cv, &arch[i], &cfg[i], t[i].trial, f, &res[i][f]);
     }
-    // trials whose folds all started are whole; a fold a resumed trial had
-    // already finished counts as started
+    // Fold f of trial i started when its place in the order came before
+    // `started`; a fold a resumed trial had already finished counts as
+    // started. The trials whose folds all started, up to the first that is
+    // not whole, are scored; every later one keeps its finished folds
+    // (t->folds_done), for the caller to keep as well.
+    int place[NT_MAX_BATCH];
+    for (int p = 0; p < n; p++) place[order[p]] = p;
     *scored = 0;
     nt_status rc = NT_OK;
     for (int i = 0; i < n; i++) {
-        bool whole = started >= (i + 1) * k;
-        if (!whole && prior[i]) {
-            whole = true;
-            for (int f = 0; f < k; f++)
-                whole &= i * k + f < started || (prior[i]->folds_done >> f & 1u);
-        }
+        bool whole = true;
+        for (int f = 0; f < k; f++)
+            if (place[i] * k + f >= started && !(prior[i] && (prior[i]->folds_done >> f & 1u))) {
+                res[i][f].status = NT_ERR_INTERRUPTED; // never ran
+                whole = false;
+            }
         if (whole && rc == NT_OK) {
             if (runs[i]) score_trial(cv, &t[i], res[i]);
             (*scored)++;
             continue;
         }
-        if (rc == NT_OK && runs[i]) {
-            // the trial cut short: mark the folds that never ran
-            for (int f = 0; f < k; f++)
-                if (!(i * k + f < started || (prior[i] && (prior[i]->folds_done >> f & 1u))))
-                    res[i][f].status = NT_ERR_INTERRUPTED;
+        if (runs[i]) {
             keep_finished(cv, &t[i], res[i]);
         } else {
             for (int f = 0; f < k; f++) nt_curve_free(&res[i][f].curve);

@@ -27,6 +27,35 @@ void nt_curves_free(nt_curve *c, int n)
     free(c);
 }
 
+nt_curve nt_curve_alloc(int n)
+{
+    size_t bytes = (size_t)(n > 0 ? n : 1) * sizeof(float);
+    nt_curve c = {n, malloc(bytes), malloc(bytes), malloc(bytes)};
+    if (!c.train_loss || !c.val_loss || !c.val_acc) nt_curve_free(&c);
+    return c;
+}
+
+nt_curve nt_curve_copy(const nt_curve *from)
+{
+    if (!from || from->n <= 0) return (nt_curve){0};
+    nt_curve c = nt_curve_alloc(from->n);
+    size_t bytes = (size_t)c.n * sizeof(float);
+    if (c.n > 0) {
+        memcpy(c.train_loss, from->train_loss, bytes);
+        memcpy(c.val_loss, from->val_loss, bytes);
+        memcpy(c.val_acc, from->val_acc, bytes);
+    }
+    return c;
+}
+
+nt_curve *nt_curves_copy(const nt_curve *from, int n)
+{
+    if (!from || n < 1) return NULL;
+    nt_curve *c = calloc((size_t)n, sizeof *c);
+    for (int i = 0; c && i < n; i++) c[i] = nt_curve_copy(&from[i]);
+    return c;
+}
+
 nt_status nt_study_add(nt_study *s, const nt_trial *t)
 {
     if (s->n == 0 && s->cap == 0) s->best = -1;
@@ -127,7 +156,7 @@ nt_status nt_tune(const nt_space *space, nt_strategy *st, nt_objective_fn f,
             t->seconds = seconds;
             t->finished = nt_now() - t0;
             if (b >= scored) {  // a stop request cut it short, or it never ran
-                if (b == scored && t->folds_done && cfg->on_interrupted)
+                if (t->folds_done && cfg->on_interrupted)
                     cfg->on_interrupted(t, -1, cfg->user);
                 nt_curves_free(t->curves, t->n_folds);
                 continue;

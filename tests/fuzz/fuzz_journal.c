@@ -1,6 +1,6 @@
 /* fuzz_journal.c - libFuzzer harness for nt_journal_read and
- * nt_partial_read (a cut-short trial, partial.json: one line like a
- * journal's trial line).
+ * nt_partial_read (trials cut short, partial.json: lines like a
+ * journal's trial lines).
  *
  * Input: byte 0 picks the space the files are read against (even: the
  * branin test function's, odd: the default MNIST space); the rest is the
@@ -36,11 +36,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(header);
     nt_study_free(&study);
 
-    nt_trial cut;
-    if (nt_partial_read(path, space, &cut) == NT_OK) {
-        if (cut.n_folds < 2 || cut.n_folds > NT_MAX_FOLDS || !cut.folds_done) abort();
-        if (cut.folds_done >> cut.n_folds) abort();
-        nt_curves_free(cut.curves, cut.n_folds);
+    nt_trial cut[NT_MAX_BATCH];
+    int n = -1;
+    nt_status rc = nt_partial_read(path, space, cut, NT_MAX_BATCH, &n);
+    if (rc == NT_OK ? n < 1 || n > NT_MAX_BATCH : n != 0) abort();
+    for (int i = 0; i < n; i++) {
+        if (cut[i].n_folds < 2 || cut[i].n_folds > NT_MAX_FOLDS || !cut[i].folds_done) abort();
+        if (cut[i].folds_done >> cut[i].n_folds) abort();
+        if (i > 0 && cut[i].trial <= cut[i - 1].trial) abort();
+        nt_curves_free(cut[i].curves, cut[i].n_folds);
     }
     return 0;
 }
