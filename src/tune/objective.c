@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nntune/net.h"
+
 static const char *const KNOWN[] = {
     "lr", "batch", "layers", "units", "act", "dropout", "optimizer",
     "momentum", "nesterov", "l2", "schedule", "warmup", "gamma",
@@ -383,19 +385,12 @@ static void score_trial(const nt_cv *cv, nt_trial *t, fold_result *res)
     t->score = nt_metric_score(cv->metric, t->metric);
 }
 
-/* A fold's cost, roughly: its epochs times the multiply-adds of one sample
- * through the network (the rows and the batch size are the batch's trials'
- * alike or matter less). */
+/* A fold's cost, roughly: its epochs times the network's parameters, each
+ * weight one multiply-add per sample (the rows and the batch size are the
+ * batch's trials' alike or matter less). */
 static double fold_cost(const nt_arch *a, const nt_train_config *c)
 {
-    double madds = 0;
-    int in = a->n_in;
-    for (int l = 0; l < a->n_hidden; l++) {
-        madds += (double)in * a->hidden[l];
-        in = a->hidden[l];
-    }
-    madds += (double)in * a->n_out;
-    return madds * c->epochs;
+    return (double)nt_arch_n_params(a) * c->epochs;
 }
 
 /* The order a batch's trials start in: by fold cost, the costliest first,
