@@ -8,11 +8,16 @@
  *
  *   bench_strategies [--functions branin,hartmann6] [--strategies bayes,random]
  *                    [--seeds 10] [--budget 50] [--timing-trials 200]
- *                    --csv OUT.csv --timing-csv OUT2.csv
+ *                    [--timing-repeats 5] --csv OUT.csv --timing-csv OUT2.csv
  *
  * OUT.csv:  peer,sampler,function,seed,best_20,best_50
- * OUT2.csv: peer,sampler,function,trials,ms_per_trial (mean of the 10
- *           trials before the mark, marks 50 and --timing-trials)          */
+ * OUT2.csv: peer,sampler,function,trials,ms_per_trial,repeats,ms_min,ms_max
+ *           at marks 50 and --timing-trials: the mean of the 10 trials
+ *           before the mark, in each of --timing-repeats runs of the same
+ *           study (seed 1: the same work each time); ms_per_trial is their
+ *           median, ms_min and ms_max their range. A window of 10 trials
+ *           lasts about 0.1 s, short enough for one slow moment of the VM
+ *           to move a single run's mean by half (benchmarks/README.md). */
 #include "nntune/strategy.h"
 #include "nntune/testfn.h"
 
@@ -70,6 +75,12 @@ static void run_study(const char *strategy, const nt_testfn *fn, uint64_t seed,
     nt_strategy_free(st);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static int split(char *s, char **out, int max)
 {
     int n = 0;
@@ -81,7 +92,7 @@ static int split(char *s, char **out, int max)
 int main(int argc, char **argv)
 {
     char fn_list[256] = "branin,hartmann6", st_list[256] = "bayes,random";
-    int seeds = 10, budget = 50, timing_trials = 200;
+    int seeds = 10, budget = 50, timing_trials = 200, repeats = 5;
     const char *csv = NULL, *timing_csv = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -91,20 +102,22 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--seeds")) seeds = atoi(v);
         else if (!strcmp(a, "--budget")) budget = atoi(v);
         else if (!strcmp(a, "--timing-trials")) timing_trials = atoi(v);
+        else if (!strcmp(a, "--timing-repeats")) repeats = atoi(v);
         else if (!strcmp(a, "--csv")) csv = v;
         else if (!strcmp(a, "--timing-csv")) timing_csv = v;
         else die("unknown option ", a);
         i++;
     }
-    if (seeds < 1 || budget < 20 || timing_trials < 50)
-        die("want --seeds >= 1, --budget >= 20, --timing-trials >= 50", NULL);
+    if (seeds < 1 || budget < 20 || timing_trials < 50 || repeats < 1 || repeats > 99)
+        die("want --seeds >= 1, --budget >= 20, --timing-trials >= 50, --timing-repeats "
+            "in 1..99", NULL);
     if (!csv || !timing_csv) die("--csv and --timing-csv are required", NULL);
     char *fns[16], *sts[4];
     int nf = split(fn_list, fns, 16), ns = split(st_list, sts, 4);
     FILE *out = fopen(csv, "w"), *tout = fopen(timing_csv, "w");
     if (!out || !tout) die("cannot write ", !out ? csv : timing_csv);
     fprintf(out, "peer,sampler,function,seed,best_20,best_50\n");
-    fprintf(tout, "peer,sampler,function,trials,ms_per_trial\n");
+    fprintf(tout, "peer,sampler,function,trials,ms_per_trial,repeats,ms_min,ms_max\n");
     int cap = budget > timing_trials ? budget : timing_trials;
     double *best_at = malloc((size_t)cap * sizeof *best_at);
     double *own_ms = malloc((size_t)cap * sizeof *own_ms);
@@ -118,13 +131,22 @@ int main(int argc, char **argv)
                 fprintf(out, "nntune,%s,%s,%d,%.10g,%.10g\n", sts[s], fns[f],
                         seed, best_at[19], best_at[budget - 1]);
             }
-            run_study(sts[s], fn, 1, timing_trials, best_at, own_ms);
-            int marks[2] = {50, timing_trials};
+            const int marks[2] = {50, timing_trials};
+            double window[2][99];  // each run's mean over the 10 trials before each mark
+            for (int r = 0; r < repeats; r++) {
+                run_study(sts[s], fn, 1, timing_trials, best_at, own_ms);
+                for (int m = 0; m < 2; m++) {
+                    double sum = 0.0;
+                    for (int t = marks[m] - 10; t < marks[m]; t++) sum += own_ms[t];
+                    window[m][r] = sum / 10.0;
+                }
+            }
             for (int m = 0; m < 2; m++) {
-                double sum = 0.0;
-                for (int t = marks[m] - 10; t < marks[m]; t++) sum += own_ms[t];
-                fprintf(tout, "nntune,%s,%s,%d,%.4f\n", sts[s], fns[f], marks[m],
-                        sum / 10.0);
+                qsort(window[m], (size_t)repeats, sizeof window[m][0], cmp_double);
+                double med = repeats % 2 ? window[m][repeats / 2]
+                                         : 0.5 * (window[m][repeats / 2 - 1] + window[m][repeats / 2]);
+                fprintf(tout, "nntune,%s,%s,%d,%.4f,%d,%.4f,%.4f\n", sts[s], fns[f], marks[m],
+                        med, repeats, window[m][0], window[m][repeats - 1]);
             }
             printf("%-7s %-10s done\n", sts[s], fns[f]);
             fflush(stdout);

@@ -309,14 +309,21 @@ def strategies_section(work):
     allr = (ours or []) + (theirs or [])
     if not allr:
         return "## 4. Search strategies on test functions\n\n(not measured)\n"
-    body = []
+    body, ranges = [], []
     for fn in sorted({r["function"] for r in allr}):
         for peer, sampler in [("nntune", "bayes"), ("optuna", "tpe"), ("nntune", "random"), ("optuna", "random")]:
             rs = [r for r in allr if r["function"] == fn and r["peer"] == peer and r["sampler"] == sampler]
             if not rs:
                 continue
-            timing = {r["trials"]: float(r["ms_per_trial"]) for r in (t_ours or []) + (t_theirs or [])
-                      if r["function"] == fn and r["peer"] == peer and r["sampler"] == sampler}
+            trs = [r for r in (t_ours or []) + (t_theirs or [])
+                   if r["function"] == fn and r["peer"] == peer and r["sampler"] == sampler]
+            timing = {r["trials"]: float(r["ms_per_trial"]) for r in trs}
+            # the runs' range at the last mark (CSVs from before the repeats have none)
+            last = max(trs, key=lambda r: int(r["trials"]), default=None)
+            if last and last.get("ms_max") and sampler != "random":
+                ranges.append(f"{peer} {sampler} on {fn} {float(last['ms_min']):.2f}-"
+                              f"{float(last['ms_max']):.2f} ms over {last['repeats']} runs "
+                              f"at {last['trials']}")
             body.append([fn, f"{peer} {sampler}", len(rs),
                          f"{median([float(r['best_20']) for r in rs]):.4f}",
                          f"{median([float(r['best_50']) for r in rs]):.4f}",
@@ -328,8 +335,12 @@ def strategies_section(work):
             f"nntune's strategies through the library's ask/tell loop, Optuna {oi.get('optuna_version', '?')} "
             "(Debian's python3-optuna) with its samplers' defaults. The optimizer's own time per "
             "trial (ask + tell, the function excluded) is the mean of the 10 trials before the "
-            "50th and the 200th of one longer study. Branin's minimum is 0.397887, Hartmann-6's "
-            "-3.32237.",
+            "50th and the 200th of one longer study (seed 1), and that study runs several times, "
+            "the same work each time: the table has the median of its runs, since ten trials "
+            "last about a tenth of a second, and one slow moment of the VM can move a single "
+            "run's mean by half"
+            + (f" (the runs' range: {'; '.join(ranges)})" if ranges else "")
+            + ". Branin's minimum is 0.397887, Hartmann-6's -3.32237.",
             "",
             table(["function", "strategy", "seeds", "median best @20", "median best @50",
                    "ms/trial @50", "ms/trial @200"], body)]

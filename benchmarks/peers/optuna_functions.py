@@ -11,16 +11,18 @@ trial.suggest_float("x1", lo, hi) ... "xd" (uniform, like nntune's space).
 
 Quality: TPESampler (defaults, seed=s) and RandomSampler(seed=s), seeds 1..SEEDS,
 BUDGET trials each; the CSV has the best value after 20 and after BUDGET trials.
-Sampler time: one study of TIMING-TRIALS trials per sampler and function
-(seed 1); the time of a trial is ask() + suggest_float() + tell(), without the
-objective, and the CSV has the mean over trials 41-50 and over the last ten.
+Sampler time: a study of TIMING-TRIALS trials per sampler and function (seed
+1), run TIMING-REPEATS times; the time of a trial is ask() + suggest_float() +
+tell(), without the objective. Each run gives the mean over trials 41-50 and
+over the last ten, and the CSV has the median of the runs' means (with their
+range), as nntune's bench_strategies.c does.
 
 Why it is fair: same functions and domains as nntune, Optuna's own defaults,
 fixed seeds, and the timing leaves out the objective, so it compares only what
 the two tuners themselves cost per trial.
 
 Usage: optuna_functions.py [--seeds 10] [--budget 50] [--timing-trials 200]
-                           [--csv OUT.csv] [--timing-csv OUT2.csv]
+                           [--timing-repeats 5] [--csv OUT.csv] [--timing-csv OUT2.csv]
 """
 import math
 import os
@@ -35,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Parser, check_out, positive, write_csv, write_info  # noqa: E402
 
 COLUMNS = "peer,sampler,function,seed,best_20,best_50"
-TIMING_COLUMNS = "peer,sampler,function,trials,ms_per_trial"
+TIMING_COLUMNS = "peer,sampler,function,trials,ms_per_trial,repeats,ms_min,ms_max"
 
 
 def branin(x):
@@ -93,6 +95,8 @@ def main(argv):
     ap.add_argument("--budget", type=positive, default=50, help="trials per study, >= 20 [50]")
     ap.add_argument("--timing-trials", type=positive, default=200,
                     help="trials of the timing study, >= 50 [200]")
+    ap.add_argument("--timing-repeats", type=positive, default=5,
+                    help="runs of each timing study, the median reported [5]")
     ap.add_argument("--csv", help="best values, one row per sampler, function and seed")
     ap.add_argument("--timing-csv", help="sampler milliseconds per trial")
     args = ap.parse_args(argv)
@@ -122,18 +126,25 @@ def main(argv):
                   f"  @{args.budget} {mend:9.5f} ({mend - fmin:.2e})", flush=True)
 
     marks = sorted({50, args.timing_trials})
-    print(f"Sampler time per trial, ms (mean of the 10 trials before {' and '.join(map(str, marks))})")
+    print(f"Sampler time per trial, ms (mean of the 10 trials before "
+          f"{' and '.join(map(str, marks))}; median of {args.timing_repeats} runs)")
     timing = []
     for sname in SAMPLERS:
         for fname in FUNCTIONS:
-            _, secs = run_study(fname, sname, 1, args.timing_trials)
-            ms = [1000 * statistics.fmean(secs[m - 10:m]) for m in marks]
-            timing += [("optuna", sname, fname, m, f"{v:.3f}") for m, v in zip(marks, ms)]
+            runs = []  # per run, the window means at each mark
+            for _ in range(args.timing_repeats):
+                _, secs = run_study(fname, sname, 1, args.timing_trials)
+                runs.append([1000 * statistics.fmean(secs[m - 10:m]) for m in marks])
+            ms = [statistics.median(r[k] for r in runs) for k in range(len(marks))]
+            timing += [("optuna", sname, fname, m, f"{v:.3f}", len(runs),
+                        f"{min(r[k] for r in runs):.3f}", f"{max(r[k] for r in runs):.3f}")
+                       for k, (m, v) in enumerate(zip(marks, ms))]
             print(f"  {sname:6s} {fname:9s}  " + "  ".join(
                 f"@{m} {v:7.3f}" for m, v in zip(marks, ms)), flush=True)
 
     info = {"optuna_version": optuna.__version__, "python": sys.version.split()[0],
-            "seeds": args.seeds, "budget": args.budget, "timing_trials": args.timing_trials}
+            "seeds": args.seeds, "budget": args.budget, "timing_trials": args.timing_trials,
+            "timing_repeats": args.timing_repeats}
     if args.csv:
         write_csv(args.csv, COLUMNS, rows)
     if args.timing_csv:
