@@ -90,7 +90,7 @@ fuzz: setup-test
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # nntune against GEMM, PyTorch, scikit-learn and Optuna (benchmarks/run.sh;
-# about 10 minutes; ARGS=--full for the long version)
+# about 12 minutes; ARGS=--full for the long version)
 bench: setup all
 	@bash benchmarks/run.sh $(ARGS)
 
