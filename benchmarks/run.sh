@@ -69,6 +69,28 @@ echo "== library example: tuning a C function with the Bayesian strategy"
 ./build/tune_own_objective > "$WORK/tune_own_objective.txt"
 tail -n 3 "$WORK/tune_own_objective.txt"
 
+# A peer's Python script, run in a session of its own; then wait until every
+# process it started has exited too. GridSearchCV's joblib workers and
+# resource trackers outlive the script by one to two seconds (freeing the
+# data they were sent), and in that time they took up to 9% (median 3%)
+# of the next nntune grid search's time (benchmarks/README.md, item 32).
+# (A session of its own is out of reach of the terminal's Ctrl-C, and a
+# background job ignores SIGINT, so the traps stop it with SIGTERM.)
+peer_pid=
+peer() {
+    setsid "$PY" "$@" &
+    peer_pid=$!  # setsid does not fork here: this is the session's id
+    trap 'kill -TERM -- -"$peer_pid" 2> /dev/null; exit 130' INT
+    trap 'kill -TERM -- -"$peer_pid" 2> /dev/null; exit 143' TERM
+    wait "$peer_pid" || return $?
+    trap - INT TERM
+    local t0=$SECONDS
+    while pgrep -s "$peer_pid" > /dev/null; do sleep 0.05; done
+    if [ $((SECONDS - t0)) -gt 0 ]; then
+        echo "   (waited ~$((SECONDS - t0)) s for $(basename "$1")'s leftover processes)"
+    fi
+}
+
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # How idle the CPUs are right now (the load average lags by a minute):
 # idle share of all CPU time over 2 s, from /proc/stat.
@@ -126,7 +148,7 @@ echo "== 4. strategies on test functions: nntune"
 
 if [ "$PEERS" = 1 ]; then
     echo "== 2. PyTorch: the same epoch at every thread setting"
-    "$PY" benchmarks/peers/torch_epoch.py --data data/mnist --runs "$RUNS" --csv "$WORK/torch.csv"
+    peer benchmarks/peers/torch_epoch.py --data data/mnist --runs "$RUNS" --csv "$WORK/torch.csv"
 fi
 
 echo "== 3. grid search, 8 configurations x 3 folds x 5 epochs on 20,000 images, seeds $GRID_SEEDS"
@@ -146,7 +168,7 @@ for seed in ${GRID_SEEDS//,/ }; do
     header=
     echo "   nntune: $(tail -n 1 "$WORK/grid.csv")"
     if [ "$PEERS" = 1 ]; then
-        "$PY" benchmarks/peers/sklearn_grid.py --data data/mnist --n "$GRID_N" --seeds "$seed" \
+        peer benchmarks/peers/sklearn_grid.py --data data/mnist --n "$GRID_N" --seeds "$seed" \
             --csv "$WORK/sklearn.csv"
         tail -n +2 "$WORK/sklearn.csv" >> "$WORK/grid.csv"
     fi
@@ -154,7 +176,7 @@ done
 
 echo "== 4. strategies on test functions: Optuna (nntune's ran above)"
 if [ "$PEERS" = 1 ]; then
-    "$PY" benchmarks/peers/optuna_functions.py --csv "$WORK/optuna.csv" \
+    peer benchmarks/peers/optuna_functions.py --csv "$WORK/optuna.csv" \
         --timing-csv "$WORK/optuna_timing.csv"
 fi
 
