@@ -71,9 +71,9 @@ tail -n 3 "$WORK/tune_own_objective.txt"
 
 # A peer's Python script, run in a session of its own; then wait until every
 # process it started has exited too. GridSearchCV's joblib workers and
-# resource trackers outlive the script by one to two seconds (freeing the
-# data they were sent), and in that time they took up to 9% (median 3%)
-# of the next nntune grid search's time (benchmarks/README.md, item 32).
+# resource trackers outlive the script by one to two seconds, exiting, and
+# in that time they took up to 9% (median 3%) of the next nntune grid
+# search's time (benchmarks/README.md, item 32).
 # (A session of its own is out of reach of the terminal's Ctrl-C, and a
 # background job ignores SIGINT, so the traps stop it with SIGTERM.)
 peer_pid=

@@ -2,7 +2,8 @@
 # benchmarks/peers/setup.sh - install what the peer benchmarks need: Debian's
 # PyTorch, scikit-learn and Optuna for /usr/bin/python3, and procps (pgrep:
 # run.sh waits for the peers' leftover processes). Does nothing (and prints
-# nothing) when all are already installed; uses sudo when not root. Exits 1 with a one-line error when it cannot install them.
+# nothing) when all are already installed; uses sudo when not root. Exits 1
+# with a one-line error when it cannot install them.
 set -euo pipefail
 
 PKGS="python3-torch python3-sklearn python3-optuna procps"
