@@ -69,6 +69,7 @@
 #include "nntune/net.h"
 #include "nntune/shards.h"
 #include "nntune/split.h"
+#include "nntune/stats.h"
 #include "nntune/train.h"
 
 #define MAX_LIST 16
@@ -85,18 +86,6 @@ static nt_arch bench_arch(void)
     a.act = NT_ACT_RELU;
     a.dropout = 0.2f;
     return a;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* ---- machine and library description ---------------------------------- */
@@ -160,16 +149,16 @@ static double cpu_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static timing summarize(double *t, double *cpu, int runs)
+static timing summarize(const double *t, const double *cpu, int runs)
 {
     timing s = {0};
-    s.cpu = median(cpu, runs);
+    s.cpu = nt_median(cpu, runs);
     s.min = s.max = t[0];
     for (int i = 1; i < runs; i++) {
         if (t[i] < s.min) s.min = t[i];
         if (t[i] > s.max) s.max = t[i];
     }
-    s.median = median(t, runs);
+    s.median = nt_median(t, runs);
     return s;
 }
 
@@ -455,7 +444,7 @@ static nt_status bench_pairs(const nt_dataset *ds, int batch, int shards, bool s
     }
     if (rc == NT_OK) {
         *tn = summarize(t, c, runs);
-        *ratio = with_gemm ? median(r, runs) : NAN;
+        *ratio = with_gemm ? nt_median(r, runs) : NAN;
         if (with_gemm) {
             *tg = summarize(gt, gc, runs);
             *gflops = gr.flops / tg->median * 1e-9;

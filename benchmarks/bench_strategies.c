@@ -18,6 +18,7 @@
  *           median, ms_min and ms_max their range. A window of 10 trials
  *           lasts about 0.1 s, short enough for one slow moment of the VM
  *           to move a single run's mean by half (benchmarks/README.md). */
+#include "nntune/stats.h"
 #include "nntune/strategy.h"
 #include "nntune/testfn.h"
 
@@ -73,12 +74,6 @@ static void run_study(const char *strategy, const nt_testfn *fn, uint64_t seed,
         own_ms[t] = 1e3 * ((t1 - t0) + (t3 - t2));
     }
     nt_strategy_free(st);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static int split(char *s, char **out, int max)
@@ -141,13 +136,10 @@ int main(int argc, char **argv)
                     window[m][r] = sum / 10.0;
                 }
             }
-            for (int m = 0; m < 2; m++) {
-                qsort(window[m], (size_t)repeats, sizeof window[m][0], cmp_double);
-                double med = repeats % 2 ? window[m][repeats / 2]
-                                         : 0.5 * (window[m][repeats / 2 - 1] + window[m][repeats / 2]);
+            for (int m = 0; m < 2; m++)
                 fprintf(tout, "nntune,%s,%s,%d,%.4f,%d,%.4f,%.4f\n", sts[s], fns[f], marks[m],
-                        med, repeats, window[m][0], window[m][repeats - 1]);
-            }
+                        nt_median(window[m], repeats), repeats,
+                        nt_quantile(window[m], repeats, 0.0), nt_quantile(window[m], repeats, 1.0));
             printf("%-7s %-10s done\n", sts[s], fns[f]);
             fflush(stdout);
         }
