@@ -82,8 +82,10 @@ peer() {
     peer_pid=$!  # setsid does not fork here: this is the session's id
     trap 'kill -TERM -- -"$peer_pid" 2> /dev/null; exit 130' INT
     trap 'kill -TERM -- -"$peer_pid" 2> /dev/null; exit 143' TERM
-    wait "$peer_pid" || return $?
-    trap - INT TERM
+    local rc=0
+    wait "$peer_pid" || rc=$?
+    trap - INT TERM  # a failed peer's traps must not outlive it either
+    [ "$rc" -eq 0 ] || return "$rc"
     local t0=$SECONDS
     while pgrep -s "$peer_pid" > /dev/null; do sleep 0.05; done
     if [ $((SECONDS - t0)) -gt 0 ]; then
