@@ -47,7 +47,11 @@
  *   `candidates` (default 2048) Halton points with a random shift plus a
  *   quarter as many Gaussian perturbations of the 5 best trials; the best 5
  *   are refined by coordinate pattern search (choices tried option by
- *   option, so one-hot stays valid; ints move cell by cell).
+ *   option, so one-hot stays valid; ints move cell by cell). The search
+ *   often comes back to a point it has left; an ask remembers the GP's
+ *   predictions by their exact inputs (predict_memo), which saved 27% of
+ *   the predictions and 6.6% of the ask's time at 200 Hartmann-6 trials,
+ *   with every proposal the same (benchmarks/README.md item 36).
  * - A point within 1e-6 (max norm, canonical cube point) of a told or
  *   pending one is never proposed unless every candidate is such a point.
  * Determinism: the design depends on the seed only; an ask draws from
@@ -69,6 +73,7 @@
 #define LIAR_NOISE 0.1  /* a pending liar's noise variance, normalized */
 #define RESTARTS_UNTIL 64   /* random kernel-fit starts at every fit up to */
 #define RESTARTS_EVERY 16   /* this many points, then at every 16th count */
+#define MEMO_SLOTS 1024     /* predictions an ask remembers (a power of 2) */
 
 typedef struct {
     int trial;
@@ -92,6 +97,10 @@ typedef struct {
     double *gx, *gy;             /* (cap, enc), (cap): data handed to the GP */
     double *cand_u, *cand_lei;   /* (n_cand + n_cand/4, dims), (same) */
     double *cand_x, *cand_var;   /* (same, enc) GP inputs, (same) variances */
+    double *memo;                /* (MEMO_SLOTS, enc + 2): a GP input, then
+                                    its predicted mean and variance */
+    unsigned char *memo_used;    /* (MEMO_SLOTS) */
+    int memo_n;                  /* slots filled in this ask */
     nt_gp gp;
 } bayes;
 
@@ -242,6 +251,53 @@ typedef struct {
     double best, xi;     /* original units */
 } acq;
 
+/* The GP's predictions at the inputs one ask has scored: the pattern
+ * search comes back to points it has left (a step, then the step back;
+ * a step clamped at the cube's edge), about a quarter of its predictions
+ * at 200 trials. A hit needs the same bits, so it returns exactly what
+ * nt_gp_predict would. maximize_ei empties it first, after the ask's
+ * fit: the GP does not change while it searches. */
+static void memo_clear(bayes *b)
+{
+    memset(b->memo_used, 0, MEMO_SLOTS);
+    b->memo_n = 0;
+}
+
+static size_t memo_slot(const bayes *b, const double *x)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (int j = 0; j < b->enc; j++) {
+        uint64_t bits;
+        memcpy(&bits, &x[j], sizeof bits);
+        h = (h ^ bits) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+    }
+    return (size_t)(h & (MEMO_SLOTS - 1));
+}
+
+// nt_gp_predict at x, or what it gave there before in this ask
+static void predict_memo(bayes *b, const double *x, double *mu, double *var)
+{
+    const size_t w = (size_t)b->enc + 2, bytes = (size_t)b->enc * sizeof *x;
+    size_t i = memo_slot(b, x);
+    for (; b->memo_used[i]; i = (i + 1) & (MEMO_SLOTS - 1)) {
+        const double *e = b->memo + i * w;
+        if (memcmp(e, x, bytes) == 0) {
+            *mu = e[b->enc];
+            *var = e[b->enc + 1];
+            return;
+        }
+    }
+    nt_gp_predict(&b->gp, x, mu, var);
+    if (b->memo_n >= MEMO_SLOTS / 4 * 3) return;  // full enough: no more
+    double *e = b->memo + i * w;
+    memcpy(e, x, bytes);
+    e[b->enc] = *mu;
+    e[b->enc + 1] = *var;
+    b->memo_used[i] = 1;
+    b->memo_n++;
+}
+
 // log EI at cube point u (dims); canonical point into canon; -INFINITY for
 // a known point. mu and sd (original units) unless NULL.
 static double score_point(bayes *b, const acq *a, const double *u,
@@ -251,7 +307,7 @@ static double score_point(bayes *b, const acq *a, const double *u,
     nt_gp_encode(b->s, u, canon, x);
     if (known(b, canon)) return -INFINITY;
     double mu, var;
-    nt_gp_predict(&b->gp, x, &mu, &var);
+    predict_memo(b, x, &mu, &var);
     double sd = sqrt(var);
     if (mu_out) *mu_out = mu;
     if (sd_out) *sd_out = sd;
@@ -485,6 +541,7 @@ static void farthest(bayes *b, nt_rng *r, double *u)
 // The refined maximizer of EI into u; false if every candidate is known.
 static bool maximize_ei(bayes *b, const acq *a, nt_rng *r, double *u)
 {
+    memo_clear(b);  // the GP was fitted for this ask
     int dims = b->dims, n = make_candidates(b, a, r);
     double c[NT_MAX_PARAMS], best_lei = -INFINITY;
     // refine the N_BEST best-scoring candidates
@@ -676,6 +733,7 @@ static void bayes_free(nt_strategy *st)
     nt_free(b->told_x); nt_free(b->pend_x); nt_free(b->gx); nt_free(b->gy);
     nt_free(b->cand_u); nt_free(b->cand_lei);
     nt_free(b->cand_x); nt_free(b->cand_var);
+    nt_free(b->memo); nt_free(b->memo_used);
     nt_gp_free(&b->gp);
     nt_free(b);
     st->state = NULL;
@@ -728,8 +786,11 @@ nt_status nt_bayes_create(nt_strategy *st)
     b->cand_lei = nt_alloc(nc * sizeof *b->cand_lei);
     b->cand_x = nt_alloc(nc * (size_t)(b->enc ? b->enc : 1) * sizeof *b->cand_x);
     b->cand_var = nt_alloc(nc * sizeof *b->cand_var);
+    b->memo = nt_alloc(MEMO_SLOTS * ((size_t)b->enc + 2) * sizeof *b->memo);
+    b->memo_used = nt_alloc(MEMO_SLOTS);
     nt_status rc = b->design && scratch && b->cand_u && b->cand_lei &&
-                   b->cand_x && b->cand_var ? NT_OK : NT_ERR_NOMEM;
+                   b->cand_x && b->cand_var && b->memo && b->memo_used
+                   ? NT_OK : NT_ERR_NOMEM;
     if (rc != NT_OK) nt_errorf("bayes: out of memory for %zu candidates", nc);
     // no inputs (every parameter fixed): the GP is never used
     if (rc == NT_OK) rc = nt_gp_init(&b->gp, b->enc ? b->enc : 1, 64);
