@@ -34,4 +34,15 @@ void nt_rng_normals(nt_rng *r, float *dst, size_t n, double scale);
 /* Fisher-Yates shuffle of idx[0..n). */
 void nt_rng_shuffle(nt_rng *r, size_t *idx, size_t n);
 
+/* splitmix64's output function (Steele, Lea & Flood 2014): a bijection
+ * that scatters every input bit over the output. Seeds nt_rng, draws
+ * dropout masks from counters, hashes bits. Inline, so loops over it
+ * vectorize. */
+static inline uint64_t nt_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 #endif

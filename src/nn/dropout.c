@@ -4,14 +4,6 @@
 #include <assert.h>
 #include <string.h>
 
-// splitmix64's output function (Steele, Lea & Flood 2014)
-static inline uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 // A seed starts a splitmix64 stream, and value i of the mask comes from
 // element i of that stream: keep when it is below (1-p) * 2^64. Element i
 // is a pure function of (seed, i), so the loop vectorizes (one nt_rng_u64()
@@ -23,7 +15,7 @@ static void draw_mask(uint8_t *restrict mask, size_t n, float p, uint64_t seed,
     const uint64_t keep = (uint64_t)((1.0 - (double)p) * 0x1p64);  // p > 0: < 2^64
     #pragma omp simd
     for (size_t i = 0; i < n; i++)
-        mask[i] = mix64(seed + (first + i + 1) * 0x9e3779b97f4a7c15ULL) < keep;
+        mask[i] = nt_mix64(seed + (first + i + 1) * 0x9e3779b97f4a7c15ULL) < keep;
 }
 
 void nt_dropout_forward(float *y, uint8_t *mask, const float *x, size_t n,

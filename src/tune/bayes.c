@@ -58,6 +58,7 @@
  * nt_rng_stream(seed, STREAM_ASK + trial) and the warm start depends on the
  * previous asks, so the same ask/tell sequence gives the same points. */
 #include "nntune/gp.h"
+#include "nntune/rng.h"
 #include "nntune/strategy.h"
 
 #include <math.h>
@@ -265,12 +266,11 @@ static void memo_clear(bayes *b)
 
 static size_t memo_slot(const bayes *b, const double *x)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    uint64_t h = 0;
     for (int j = 0; j < b->enc; j++) {
         uint64_t bits;
         memcpy(&bits, &x[j], sizeof bits);
-        h = (h ^ bits) * 0xbf58476d1ce4e5b9ULL;
-        h ^= h >> 31;
+        h = nt_mix64(h ^ bits);
     }
     return (size_t)(h & (MEMO_SLOTS - 1));
 }
