@@ -115,6 +115,41 @@ static void cpu_model(char *model, size_t len, int *cpus, int *avx512)
     fclose(f);
 }
 
+/* One line of /sys's text for cache `index` of CPU 0, without its newline;
+ * false when it is not there. */
+static bool cache_field(int index, const char *field, char *out, size_t len)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/%s", index, field);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    bool ok = fgets(out, (int)len, f) != NULL;
+    fclose(f);
+    if (ok) out[strcspn(out, "\n")] = '\0';
+    return ok;
+}
+
+/* CPU 0's caches as Linux lists them, "L2 1024K, L3 32768K (CPUs 0-1)":
+ * the data and unified ones, with the CPUs that share each when more
+ * than CPU 0 do. The grid's speed against its peers moves with them
+ * (benchmarks/README.md item 37). */
+static void print_caches(void)
+{
+    char line[512] = "", level[16], type[32], size[32], shared[64];
+    for (int i = 0; i < 16 && cache_field(i, "level", level, sizeof level); i++) {
+        if (!cache_field(i, "type", type, sizeof type) || strcmp(type, "Instruction") == 0 ||
+            !cache_field(i, "size", size, sizeof size))
+            continue;
+        char one[160];
+        const bool alone = !cache_field(i, "shared_cpu_list", shared, sizeof shared) ||
+                           strcmp(shared, "0") == 0;
+        snprintf(one, sizeof one, "%sL%s %s%s%s%s", line[0] ? ", " : "", level, size,
+                 alone ? "" : " (CPUs ", alone ? "" : shared, alone ? "" : ")");
+        strncat(line, one, sizeof line - strlen(line) - 1);
+    }
+    printf("caches: %s\n", line[0] ? line : "unknown");
+}
+
 static void print_info(void)
 {
     char model[256];
@@ -125,6 +160,7 @@ static void print_info(void)
     printf("cpu: %s\n", model);
     printf("logical cpus: %d\n", cpus);
     printf("avx512f: %s\n", avx512 ? "yes" : "no");
+    print_caches();
     printf("openblas config: %s\n", openblas_get_config());
     printf("openblas core: %s\n", openblas_get_corename());
     printf("openblas procs: %d\n", openblas_get_num_procs());

@@ -374,7 +374,7 @@ def main():
             f"- date: {run.get('started', '?')}, commit {run.get('commit', '?')}, "
             f"{run.get('minutes', '?')} minutes in all",
             f"- CPU: {inf.get('cpu', '?')}, {inf.get('logical cpus', '?')} logical CPUs, "
-            f"AVX-512: {inf.get('avx512f', '?')}",
+            f"AVX-512: {inf.get('avx512f', '?')}, caches {inf.get('caches', '?')}",
             f"- OpenBLAS: {inf.get('openblas config', '?')}",
             f"- OpenBLAS core in use: {inf.get('openblas core', '?')} "
             f"(OPENBLAS_CORETYPE={inf.get('OPENBLAS_CORETYPE', '?')})",
